@@ -1,0 +1,143 @@
+# Image of the manager, for docker-build, deploy and build-installer.
+IMG ?= controller:latest
+
+# Every tool is pinned here and built from the Go module proxy into bin/, once
+# per version; nothing is downloaded from anywhere else.
+LOCALBIN ?= $(shell pwd)/bin
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+KUSTOMIZE_VERSION ?= v5.7.1
+KIND_VERSION ?= v0.30.0
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
+KIND ?= $(LOCALBIN)/kind-$(KIND_VERSION)
+
+# kube-apiserver, etcd and the node components are built from k8s.io/kubernetes
+# at the version hack/tools/go.mod pins (see hack/tools). A new pin builds into a
+# new folder; an unchanged pin reuses the cached binaries.
+K8S_VERSION := $(shell awk '$$1 == "k8s.io/kubernetes" { print $$2 }' hack/tools/go.mod)
+K8S_BIN := $(LOCALBIN)/k8s-$(K8S_VERSION)
+CONTROL_PLANE_BINARIES := $(K8S_BIN)/kube-apiserver $(K8S_BIN)/etcd
+NODE_BINARIES := $(K8S_BIN)/kube-controller-manager $(K8S_BIN)/kube-scheduler $(K8S_BIN)/kubelet
+
+# A KUBEBUILDER_ASSETS given by the caller wins over the binaries built here.
+ifeq ($(origin KUBEBUILDER_ASSETS),undefined)
+KUBEBUILDER_ASSETS := $(K8S_BIN)
+ENVTEST_BINARIES := $(CONTROL_PLANE_BINARIES)
+endif
+export KUBEBUILDER_ASSETS
+
+# Setting SHELL to bash allows bash commands to be executed by recipes.
+# Options are set to exit when a recipe line exits non-zero or a piped command fails.
+SHELL = /usr/bin/env bash -o pipefail
+.SHELLFLAGS = -ec
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Display this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate the CRD and the RBAC role from the markers in the code.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
+	$(CONTROLLER_GEN) paths="./..."
+
+.PHONY: fmt
+fmt: ## Run go fmt against the code.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet against the code (the e2e suite included).
+	go vet ./...
+	go vet -tags e2e ./test/e2e/...
+
+.PHONY: verify
+verify: $(CONTROLLER_GEN) ## Regenerate CRDs, RBAC and deepcopy and fail if anything changed or is unformatted.
+	hack/verify.sh
+
+.PHONY: test
+test: verify vet $(ENVTEST_BINARIES) ## Run every test: verify, unit, envtest integration.
+	go test ./... -coverprofile cover.out
+
+.PHONY: bench
+bench: ## Run the benchmarks of the pure packages.
+	go test ./internal/... -run '^$$' -bench . -benchmem
+
+##@ Build
+
+.PHONY: build
+build: manifests generate fmt vet ## Build the manager binary.
+	go build -o bin/manager ./cmd/manager
+
+.PHONY: run
+run: manifests generate fmt vet ## Run the manager from your host against the cluster in ~/.kube/config.
+	go run ./cmd/manager
+
+.PHONY: docker-build
+docker-build: ## Build the manager's container image (needs a Docker engine).
+	docker build -t $(IMG) .
+
+.PHONY: build-installer
+build-installer: manifests generate $(KUSTOMIZE) ## Write dist/install.yaml: the CRD and everything the manager needs.
+	mkdir -p dist
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default > dist/install.yaml
+
+##@ Deployment
+
+ifndef ignore-not-found
+  ignore-not-found = false
+endif
+
+.PHONY: install
+install: manifests $(KUSTOMIZE) ## Install the CRD into the cluster in ~/.kube/config.
+	$(KUSTOMIZE) build config/crd | kubectl apply -f -
+
+.PHONY: uninstall
+uninstall: manifests $(KUSTOMIZE) ## Uninstall the CRD. Call with ignore-not-found=true to ignore resource not found errors.
+	$(KUSTOMIZE) build config/crd | kubectl delete --ignore-not-found=$(ignore-not-found) -f -
+
+.PHONY: deploy
+deploy: manifests $(KUSTOMIZE) ## Deploy the manager to the cluster in ~/.kube/config.
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default | kubectl apply -f -
+
+.PHONY: undeploy
+undeploy: $(KUSTOMIZE) ## Undeploy the manager. Call with ignore-not-found=true to ignore resource not found errors.
+	$(KUSTOMIZE) build config/default | kubectl delete --ignore-not-found=$(ignore-not-found) -f -
+
+##@ Tools
+
+.PHONY: control-plane-binaries
+control-plane-binaries: $(CONTROL_PLANE_BINARIES) ## Build kube-apiserver and etcd for envtest and the demo.
+
+.PHONY: node-binaries
+node-binaries: $(CONTROL_PLANE_BINARIES) $(NODE_BINARIES) ## Build the control plane and the node components for the local cluster.
+
+$(K8S_BIN)/%: hack/tools/go.mod hack/tools/go.sum
+	cd hack/tools && go build -o $@ ./$*
+
+$(CONTROLLER_GEN):
+	$(call go-install-tool,$@,sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+$(KUSTOMIZE):
+	$(call go-install-tool,$@,sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
+
+$(KIND):
+	$(call go-install-tool,$@,sigs.k8s.io/kind,$(KIND_VERSION))
+
+# go-install-tool installs package $2 at version $3 as the file $1.
+define go-install-tool
+@set -e; tmp=$$(mktemp -d); \
+echo "Installing $(2)@$(3) as $(1)"; \
+GOBIN=$$tmp go install $(2)@$(3); \
+mkdir -p $(LOCALBIN); mv $$tmp/* $(1); rm -rf $$tmp
+endef

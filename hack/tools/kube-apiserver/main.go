@@ -1,0 +1,14 @@
+// Command kube-apiserver is the upstream API server, built from its Go module so
+// that envtest and the local cluster need no download from outside the module proxy.
+package main
+
+import (
+	"os"
+
+	"k8s.io/component-base/cli"
+	"k8s.io/kubernetes/cmd/kube-apiserver/app"
+)
+
+func main() {
+	os.Exit(cli.Run(app.NewAPIServerCommand()))
+}
