@@ -182,7 +182,7 @@ type LabelGroup struct {
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
 	// +required
-	Spec   LabelGroupSpec   `json:"spec"`
+	Spec LabelGroupSpec `json:"spec"`
 	// +optional
 	Status LabelGroupStatus `json:"status,omitempty"`
 }
