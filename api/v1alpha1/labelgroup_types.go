@@ -73,7 +73,7 @@ type LabelSelectorRequirement struct {
 // metav1.LabelSelector, so manifests carry over, but every key, value and
 // operator is validated when the LabelGroup is applied. Its requirements are
 // ANDed. The empty selector {} selects every pod of the namespace.
-// +kubebuilder:validation:XValidation:rule="!has(self.matchLabels) || self.matchLabels.all(k, k.size() <= 317 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$') && !k.matches('^[^/]{254,}/'))",message="every key must be a qualified label key: an optional DNS subdomain prefix of at most 253 characters and '/', then a name of at most 63 characters (alphanumerics, '-', '_' or '.', beginning and ending with an alphanumeric)",fieldPath=".matchLabels"
+// +kubebuilder:validation:XValidation:rule=`!has(self.matchLabels) || self.matchLabels.all(k, k.size() <= 317 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$') && !k.matches('^[^/]{254,}/'))`,message=`every key must be a qualified label key: an optional DNS subdomain prefix of at most 253 characters and '/', then a name of at most 63 characters (alphanumerics, '-', '_' or '.', beginning and ending with an alphanumeric)`,fieldPath=`.matchLabels`
 type LabelSelector struct {
 	// MatchLabels is a map of label keys to values; each entry requires the key
 	// with exactly that value (the same as a matchExpressions entry with operator
