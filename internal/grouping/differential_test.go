@@ -127,24 +127,22 @@ func randomSmallGroup(rng *rand.Rand, name string) Group {
 	if rng.IntN(2) == 0 {
 		g.Policy = v1alpha1.OverlapPolicySelectors
 	}
+	var reqs []string
 	for range rng.IntN(4) {
-		key := pick(rng, smallKeys)
-		switch rng.IntN(6) {
-		case 0:
-			g.Selector.MatchLabels = map[string]v1alpha1.LabelValue{key: v1alpha1.LabelValue(pick(rng, smallValues))}
-		case 1:
-			g.Selector.MatchExpressions = append(g.Selector.MatchExpressions, in(key, pick(rng, smallValues), pick(rng, smallValues)))
-		case 2:
-			g.Selector.MatchExpressions = append(g.Selector.MatchExpressions, notIn(key, pick(rng, smallValues)))
-		case 3:
-			g.Selector.MatchExpressions = append(g.Selector.MatchExpressions, exists(key))
-		case 4:
-			g.Selector.MatchExpressions = append(g.Selector.MatchExpressions, doesNotExist(key))
-		default:
-			if rng.IntN(4) == 0 {
-				g.Selector.MatchExpressions = append(g.Selector.MatchExpressions, in(key)) // invalid: In needs values
-			}
-		}
+		key, value := pick(rng, smallKeys), pick(rng, smallValues)
+		reqs = append(reqs, pick(rng, []string{
+			key + "=" + value,
+			fmt.Sprintf("%s in (%s,%s)", key, value, pick(rng, smallValues)),
+			fmt.Sprintf("%s notin (%s)", key, value),
+			key,
+			"!" + key,
+		}))
+	}
+	g.Selector = sel(strings.Join(reqs, ","))
+	if rng.IntN(10) == 0 {
+		// In without values is invalid, and no selector string can say it.
+		g.Selector.MatchExpressions = append(g.Selector.MatchExpressions,
+			v1alpha1.LabelSelectorRequirement{Key: v1alpha1.LabelKey(pick(rng, smallKeys)), Operator: v1alpha1.LabelSelectorOpIn})
 	}
 	return g
 }

@@ -91,24 +91,23 @@ func randomGroup(rng *rand.Rand, name string, apps []string) Group {
 	}
 	switch rng.IntN(9) {
 	case 0:
-		g.Selector = matchLabels("app", pick(rng, apps))
+		g.Selector = sel("app=" + pick(rng, apps))
 	case 1:
-		g.Selector = matchLabels("tier", pick(rng, tiers), "environment", pick(rng, environments))
+		g.Selector = sel(fmt.Sprintf("tier=%s,environment=%s", pick(rng, tiers), pick(rng, environments)))
 	case 2:
-		g.Selector = matchExpressions(in("tier", pick(rng, tiers), pick(rng, tiers)))
+		g.Selector = sel(fmt.Sprintf("tier in (%s,%s)", pick(rng, tiers), pick(rng, tiers)))
 	case 3:
-		g.Selector = matchExpressions(notIn("environment", "dev"), exists("track"))
+		g.Selector = sel("environment notin (dev),track")
 	case 4:
-		g.Selector = matchLabels("tier", pick(rng, tiers))
-		g.Selector.MatchExpressions = []v1alpha1.LabelSelectorRequirement{doesNotExist("track")}
+		g.Selector = sel(fmt.Sprintf("tier=%s,!track", pick(rng, tiers)))
 	case 5:
-		g.Selector = matchExpressions(in("team", pick(rng, teams), pick(rng, teams)), notIn("environment", pick(rng, environments)))
+		g.Selector = sel(fmt.Sprintf("team in (%s,%s),environment notin (%s)", pick(rng, teams), pick(rng, teams), pick(rng, environments)))
 	case 6:
-		g.Selector = matchExpressions(in("app", pick(rng, apps), pick(rng, apps), pick(rng, apps)), notIn("version", "v1"))
+		g.Selector = sel(fmt.Sprintf("app in (%s,%s,%s),version notin (v1)", pick(rng, apps), pick(rng, apps), pick(rng, apps)))
 	case 7:
-		g.Selector = matchLabels("app", "not-deployed-yet", "track", "canary")
+		g.Selector = sel("app=not-deployed-yet,track=canary")
 	default:
-		g.Selector = matchLabels("environment", pick(rng, environments), "track", "canary")
+		g.Selector = sel(fmt.Sprintf("environment=%s,track=canary", pick(rng, environments)))
 	}
 	return g
 }

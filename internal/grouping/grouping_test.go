@@ -48,18 +48,18 @@ func TestComputeMembership(t *testing.T) {
 	runComputeCases(t, []computeCase{{
 		name:   "a pod is a member when its labels satisfy the selector",
 		pods:   webAndDb,
-		groups: []Group{group("web", matchLabels("tier", "web"))},
+		groups: []Group{group("web", sel("tier=web"))},
 		limit:  10,
 		want:   []Result{{Name: "web", Selector: "tier=web", MemberCount: 2, Members: []string{"web-1", "web-2"}}},
 	}, {
 		name: "every operator selects as documented",
 		pods: webAndDb,
 		groups: []Group{
-			group("in", matchExpressions(in("tier", "db", "cache"))),
-			group("not-in", matchExpressions(notIn("track", "canary"))),
-			group("exists", matchExpressions(exists("track"))),
-			group("does-not-exist", matchExpressions(doesNotExist("track"))),
-			group("none", matchLabels("tier", "cache")),
+			group("in", sel("tier in (db,cache)")),
+			group("not-in", sel("track notin (canary)")),
+			group("exists", sel("track")),
+			group("does-not-exist", sel("!track")),
+			group("none", sel("tier=cache")),
 		},
 		limit: 10,
 		want: []Result{
@@ -76,21 +76,21 @@ func TestComputeMembership(t *testing.T) {
 	}, {
 		name:   "the empty selector selects every pod",
 		pods:   webAndDb,
-		groups: []Group{group("all", v1alpha1.LabelSelector{})},
+		groups: []Group{group("all", sel(""))},
 		limit:  10,
 		want:   []Result{{Name: "all", MemberCount: 3, Members: []string{"db-1", "web-1", "web-2"}}},
 	}, {
 		name:   "a namespace without pods leaves every group empty",
-		groups: []Group{group("all", v1alpha1.LabelSelector{}), group("web", matchLabels("tier", "web"))},
+		groups: []Group{group("all", sel("")), group("web", sel("tier=web"))},
 		limit:  10,
 		want:   []Result{{Name: "all"}, {Name: "web", Selector: "tier=web"}},
 	}, {
 		name: "an invalid selector has no members and overlaps nobody",
 		pods: webAndDb,
 		groups: []Group{
-			selectorsGroup("bad-key", matchLabels("not a key", "web")),
-			selectorsGroup("all", v1alpha1.LabelSelector{}),
-			group("in-without-values", matchExpressions(in("tier"))),
+			selectorsGroup("bad-key", v1alpha1.LabelSelector{MatchLabels: map[string]v1alpha1.LabelValue{"not a key": "web"}}),
+			selectorsGroup("all", sel("")),
+			group("in-without-values", v1alpha1.LabelSelector{MatchExpressions: []v1alpha1.LabelSelectorRequirement{{Key: "tier", Operator: v1alpha1.LabelSelectorOpIn}}}),
 		},
 		limit: 10,
 		want: []Result{
@@ -106,18 +106,18 @@ func TestComputeMemberList(t *testing.T) {
 		name: "the member limit cuts Members at the first names, MemberCount stays exact",
 		pods: []Pod{pod("e", "tier", "web"), pod("b", "tier", "web"), pod("d", "tier", "web"),
 			pod("a", "tier", "web"), pod("c", "tier", "web")},
-		groups: []Group{group("web", matchLabels("tier", "web"))},
+		groups: []Group{group("web", sel("tier=web"))},
 		limit:  2,
 		want:   []Result{{Name: "web", Selector: "tier=web", MemberCount: 5, Members: []string{"a", "b"}}},
 	}, {
 		name:   "a member limit of zero lists no member",
 		pods:   webAndDb,
-		groups: []Group{group("web", matchLabels("tier", "web"))},
+		groups: []Group{group("web", sel("tier=web"))},
 		want:   []Result{{Name: "web", Selector: "tier=web", MemberCount: 2}},
 	}, {
 		name:   "Members are sorted by name whatever the order of the pods",
 		pods:   []Pod{pod("web-c", "tier", "web"), pod("db", "tier", "db"), pod("web-a", "tier", "web"), pod("web-b", "tier", "web")},
-		groups: []Group{group("web", matchLabels("tier", "web"))},
+		groups: []Group{group("web", sel("tier=web"))},
 		limit:  10,
 		want:   []Result{{Name: "web", Selector: "tier=web", MemberCount: 3, Members: []string{"web-a", "web-b", "web-c"}}},
 	}})
@@ -130,10 +130,10 @@ func TestComputeOverlaps(t *testing.T) {
 		pod("web-dev", "tier", "web", "environment", "dev"),
 		pod("db-prod", "tier", "db", "environment", "prod"),
 	}
-	web, prod := matchLabels("tier", "web"), matchLabels("environment", "prod")
+	web, prod := sel("tier=web"), sel("environment=prod")
 	// No pod is a canary yet, but a web canary could be: the selectors intersect.
-	canary := matchLabels("track", "canary")
-	db := matchLabels("tier", "db")
+	canary := sel("track=canary")
+	db := sel("tier=db")
 	tests := []struct {
 		name   string
 		groups []Group
@@ -164,7 +164,7 @@ func TestComputeOverlaps(t *testing.T) {
 		want:   map[string][]v1alpha1.Overlap{"canary": {overlap("web", 0)}},
 	}, {
 		name:   "a group never overlaps itself, even one selecting every pod",
-		groups: []Group{selectorsGroup("all", v1alpha1.LabelSelector{})},
+		groups: []Group{selectorsGroup("all", sel(""))},
 		want:   map[string][]v1alpha1.Overlap{},
 	}, {
 		name:   "groups with the same selector overlap each other",
@@ -172,7 +172,7 @@ func TestComputeOverlaps(t *testing.T) {
 		want:   map[string][]v1alpha1.Overlap{"web": {overlap("also-web", 3)}, "also-web": {overlap("web", 3)}},
 	}, {
 		name: "Overlaps are sorted by name whatever the order of the groups",
-		groups: []Group{group("c", v1alpha1.LabelSelector{}), group("a", web), group("d", db),
+		groups: []Group{group("c", sel("")), group("a", web), group("d", db),
 			group("b", prod)},
 		want: map[string][]v1alpha1.Overlap{
 			"a": {overlap("b", 2), overlap("c", 3)},
