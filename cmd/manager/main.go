@@ -1,0 +1,115 @@
+// Command manager runs the labelgroup-operator: the LabelGroup reconciler, its
+// metrics endpoint and its health probes.
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"os"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	_ "k8s.io/client-go/plugin/pkg/client/auth" // exec and OIDC credentials of kubeconfig files
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	groupingv1alpha1 "github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+	"github.com/labelgroup/labelgroup-operator/internal/controller"
+)
+
+func main() {
+	var (
+		metricsAddr          string
+		probeAddr            string
+		enableLeaderElection bool
+		secureMetrics        bool
+		enableHTTP2          bool
+		statusMemberLimit    int
+	)
+	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
+		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
+	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
+	flag.BoolVar(&enableLeaderElection, "leader-elect", false,
+		"Enable leader election for controller manager. "+
+			"Enabling this will ensure there is only one active controller manager.")
+	flag.BoolVar(&secureMetrics, "metrics-secure", true,
+		"If set, the metrics endpoint is served securely via HTTPS, and only to clients whose token "+
+			"is allowed to get /metrics. Use --metrics-secure=false to use HTTP instead.")
+	flag.BoolVar(&enableHTTP2, "enable-http2", false,
+		"If set, HTTP/2 will be enabled for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
+	flag.IntVar(&statusMemberLimit, "status-member-limit", 100,
+		"The most member pod names written to a LabelGroup's status.members; status.memberCount stays exact.")
+	opts := zap.Options{Development: false}
+	opts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	setupLog := ctrl.Log.WithName("setup")
+
+	if statusMemberLimit < 0 {
+		setupLog.Error(fmt.Errorf("--status-member-limit is %d", statusMemberLimit), "Invalid flag: --status-member-limit must be 0 or more")
+		os.Exit(2)
+	}
+
+	var tlsOpts []func(*tls.Config)
+	if !enableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	metricsOptions := metricsserver.Options{
+		BindAddress:   metricsAddr,
+		SecureServing: secureMetrics,
+		TLSOpts:       tlsOpts,
+	}
+	if secureMetrics {
+		// Only callers whose token may get /metrics (the metrics-reader role) are served.
+		metricsOptions.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(groupingv1alpha1.AddToScheme(scheme))
+
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsOptions,
+		HealthProbeBindAddress: probeAddr,
+		LeaderElection:         enableLeaderElection,
+		LeaderElectionID:       "labelgroup-operator.grouping.labelgroup.io",
+		// The manager exits right after a lost lease, so it may release it early
+		// and let the next leader start at once instead of after the lease expires.
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         controller.CacheOptions(),
+	})
+	if err != nil {
+		setupLog.Error(err, "Failed to create the manager")
+		os.Exit(1)
+	}
+
+	if err := (&controller.LabelGroupReconciler{
+		Client:      mgr.GetClient(),
+		Recorder:    mgr.GetEventRecorder("labelgroup-controller"),
+		MemberLimit: statusMemberLimit,
+	}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "Failed to set up the controller", "controller", "labelgroup")
+		os.Exit(1)
+	}
+
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		setupLog.Error(err, "Failed to set up the health check")
+		os.Exit(1)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		setupLog.Error(err, "Failed to set up the ready check")
+		os.Exit(1)
+	}
+
+	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		setupLog.Error(err, "Manager stopped with an error")
+		os.Exit(1)
+	}
+}

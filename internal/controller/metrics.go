@@ -1,0 +1,72 @@
+package controller
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/labelgroup/labelgroup-operator/internal/grouping"
+)
+
+// The gauges that alert rules read. Each series is labelled with the group's
+// namespace and name; a deleted group's series are removed.
+var (
+	membersGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "labelgroup_members",
+		Help: "Number of pods the LabelGroup selects.",
+	}, []string{"namespace", "labelgroup"})
+	overlappingGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "labelgroup_overlapping",
+		Help: "1 when another LabelGroup of the namespace overlaps this one under its overlapPolicy, else 0.",
+	}, []string{"namespace", "labelgroup"})
+	overlapsGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "labelgroup_overlaps",
+		Help: "Number of other LabelGroups of the namespace that overlap this one under its overlapPolicy.",
+	}, []string{"namespace", "labelgroup"})
+)
+
+func init() {
+	metrics.Registry.MustRegister(membersGauge, overlappingGauge, overlapsGauge)
+}
+
+// groupMetrics publishes the gauges of a namespace's groups and remembers which
+// groups it published, so that the series of a group that is gone can be
+// deleted without first clearing (and briefly losing) the others.
+type groupMetrics struct {
+	mu        sync.Mutex
+	published map[string]map[string]bool // namespace -> group names
+}
+
+// record sets the gauges of every group of namespace and deletes the series of
+// groups that were published before and are no longer there.
+func (m *groupMetrics) record(namespace string, results []grouping.Result) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	current := make(map[string]bool, len(results))
+	for _, r := range results {
+		current[r.Name] = true
+		overlapping := 0.0
+		if len(r.Overlaps) > 0 {
+			overlapping = 1
+		}
+		membersGauge.WithLabelValues(namespace, r.Name).Set(float64(r.MemberCount))
+		overlappingGauge.WithLabelValues(namespace, r.Name).Set(overlapping)
+		overlapsGauge.WithLabelValues(namespace, r.Name).Set(float64(len(r.Overlaps)))
+	}
+	for name := range m.published[namespace] {
+		if !current[name] {
+			membersGauge.DeleteLabelValues(namespace, name)
+			overlappingGauge.DeleteLabelValues(namespace, name)
+			overlapsGauge.DeleteLabelValues(namespace, name)
+		}
+	}
+	if m.published == nil {
+		m.published = map[string]map[string]bool{}
+	}
+	if len(current) == 0 {
+		delete(m.published, namespace)
+		return
+	}
+	m.published[namespace] = current
+}

@@ -1,0 +1,80 @@
+// Package controller tests the LabelGroup reconciler against a real API server
+// with the manager running, as it runs in a cluster (but as cluster-admin).
+package controller
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/labelgroup/labelgroup-operator/internal/controller"
+	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
+)
+
+// memberLimit is small so that capping status.members is easy to see.
+const memberLimit = 3
+
+var (
+	ctx        context.Context
+	cancel     context.CancelFunc
+	testEnv    *testenv.Env
+	k8sClient  client.Client
+	metricsURL string
+)
+
+func TestController(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Controller suite")
+}
+
+var _ = BeforeSuite(func() {
+	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	ctx, cancel = context.WithCancel(context.Background())
+
+	var err error
+	testEnv, err = testenv.Start()
+	Expect(err).NotTo(HaveOccurred())
+	k8sClient = testEnv.Client
+
+	metricsAddr := freeLocalAddress()
+	metricsURL = fmt.Sprintf("http://%s/metrics", metricsAddr)
+	mgr, err := ctrl.NewManager(testEnv.Config, ctrl.Options{
+		Scheme:                 testEnv.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
+		HealthProbeBindAddress: "0",
+		Cache:                  controller.CacheOptions(),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	Expect((&controller.LabelGroupReconciler{
+		Client:      mgr.GetClient(),
+		Recorder:    mgr.GetEventRecorder("labelgroup-controller"),
+		MemberLimit: memberLimit,
+	}).SetupWithManager(mgr)).To(Succeed())
+
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
+})
+
+var _ = AfterSuite(func() {
+	cancel()
+	Expect(testEnv.Stop()).To(Succeed())
+})
+
+// freeLocalAddress returns a loopback address with a port nothing listens on.
+func freeLocalAddress() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = l.Close() }()
+	return l.Addr().String()
+}

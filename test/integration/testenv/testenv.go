@@ -1,0 +1,49 @@
+// Package testenv starts the real API server (and etcd) that the integration
+// suites run against, with the LabelGroup CRD installed.
+package testenv
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+
+	apiruntime "k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	groupingv1alpha1 "github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+)
+
+// Env is a running control plane and a client for it.
+type Env struct {
+	*envtest.Environment
+	Config *rest.Config
+	Scheme *apiruntime.Scheme
+	Client client.Client
+}
+
+// Start starts kube-apiserver and etcd from KUBEBUILDER_ASSETS (make test sets
+// it to the binaries it builds in bin/) and installs the CRDs of config/crd.
+func Start() (*Env, error) {
+	_, thisFile, _, _ := runtime.Caller(0)
+	env := &Env{Environment: &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(filepath.Dir(thisFile), "..", "..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}}
+	cfg, err := env.Environment.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting envtest (run `make test`, or set KUBEBUILDER_ASSETS to a folder holding kube-apiserver and etcd): %w", err)
+	}
+	env.Config = cfg
+	env.Scheme = apiruntime.NewScheme()
+	if err := clientgoscheme.AddToScheme(env.Scheme); err != nil {
+		return nil, err
+	}
+	if err := groupingv1alpha1.AddToScheme(env.Scheme); err != nil {
+		return nil, err
+	}
+	env.Client, err = client.New(cfg, client.Options{Scheme: env.Scheme})
+	return env, err
+}
