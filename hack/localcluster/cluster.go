@@ -36,7 +36,9 @@ type cluster struct {
 // runStage starts the cluster, announces it, waits for a signal or for a
 // component to die, and stops the cluster. It returns the exit code.
 func runStage(cfg *config, runDir string) int {
-	ctrllog.SetLogger(zap.New(zap.Level(zapcore.WarnLevel)))
+	// envtest logs through controller-runtime: its retries are worth seeing,
+	// without stack traces.
+	ctrllog.SetLogger(zap.New(zap.Level(zapcore.WarnLevel), zap.StacktraceLevel(zapcore.PanicLevel), zap.ConsoleEncoder()))
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
 

@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -50,7 +51,7 @@ func parseFlags() (*config, error) {
 	cfg := &config{}
 	flag.BoolVar(&cfg.node, "node", false, "also run kube-controller-manager, kube-scheduler, containerd and a kubelet (needs root)")
 	flag.StringVar(&cfg.assets, "assets", os.Getenv("KUBEBUILDER_ASSETS"), "directory of the Kubernetes binaries (default $KUBEBUILDER_ASSETS)")
-	flag.StringVar(&cfg.kubeconfigOut, "kubeconfig-out", "bin/localcluster/kubeconfig", "where to write the admin kubeconfig")
+	flag.StringVar(&cfg.kubeconfigOut, "kubeconfig-out", "bin/local-cluster/kubeconfig", "where to write the admin kubeconfig")
 	flag.StringVar(&cfg.envOut, "env-out", "", "where to write the shell variables KUBECONFIG, APISERVER_* ... once the cluster is ready (default: env beside the kubeconfig); removed on exit")
 	flag.StringVar(&cfg.logDir, "log-dir", "", "where the components' logs go, kept after exit (default: logs beside the kubeconfig)")
 	flag.StringVar(&cfg.workDir, "work-dir", os.TempDir(), "where to make the run's temporary directory, deleted on exit")
@@ -97,7 +98,33 @@ func parseFlags() (*config, error) {
 	for i := range cfg.imageTars {
 		abs(&cfg.imageTars[i])
 	}
-	return cfg, err
+	if err != nil {
+		return nil, err
+	}
+	return cfg, checkBinaries(cfg)
+}
+
+// checkBinaries fails early, saying how to get them, when programs are missing.
+func checkBinaries(cfg *config) error {
+	k8s := []string{"etcd", "kube-apiserver"}
+	hint := "make control-plane-binaries"
+	if cfg.node {
+		k8s = append(k8s, "kube-controller-manager", "kube-scheduler", "kubelet")
+		hint = "make node-binaries"
+	}
+	for _, name := range k8s {
+		if _, err := os.Stat(filepath.Join(cfg.assets, name)); err != nil {
+			return fmt.Errorf("no %s in %s (%s)", name, cfg.assets, hint)
+		}
+	}
+	if cfg.node {
+		for _, name := range []string{"containerd", "containerd-shim-runc-v2", "runc", "ctr", "/usr/lib/cni/loopback"} {
+			if _, err := exec.LookPath(name); err != nil {
+				return fmt.Errorf("no %s (hack/install-node-deps.sh)", name)
+			}
+		}
+	}
+	return nil
 }
 
 func main() {
