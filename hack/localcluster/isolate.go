@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -290,7 +291,7 @@ func removeStaleRuns(workDir string) error {
 	dirs, _ := filepath.Glob(filepath.Join(workDir, runPrefix+"*"))
 	var errs []error
 	for _, dir := range dirs {
-		if ownerAlive(dir) {
+		if ownerAlive(dir) || justMade(dir) {
 			continue
 		}
 		logf("removing %s, left by a launcher that is gone", dir)
@@ -315,6 +316,16 @@ func ownerAlive(dir string) bool {
 	}
 	now, err := processStartTime(pid)
 	return err == nil && now == start
+}
+
+// justMade reports whether dir is a run directory so new that its launcher
+// may not have written the owner file yet.
+func justMade(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, ownerFile)); err == nil {
+		return false
+	}
+	info, err := os.Stat(dir)
+	return err == nil && time.Since(info.ModTime()) < time.Minute
 }
 
 // processStartTime returns field 22 of /proc/<pid>/stat: when the process
