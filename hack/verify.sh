@@ -18,7 +18,8 @@ if [[ "$before" != "$after" ]]; then
   exit 1
 fi
 
-unformatted=$(gofmt -l $(git ls-files --cached --others --exclude-standard '*.go'))
+mapfile -t go_files < <(git ls-files --cached --others --exclude-standard '*.go')
+unformatted=$(gofmt -l "${go_files[@]}")
 if [[ -n "$unformatted" ]]; then
   echo "verify: gofmt would change these files (run make fmt):" >&2
   echo "$unformatted" >&2

@@ -144,6 +144,7 @@ type LabelGroupStatus struct {
 
 	// MemberCount is the exact number of pods the group selects.
 	// +optional
+	// +kubebuilder:default=0
 	MemberCount int32 `json:"memberCount"`
 
 	// Members are the names of the member pods, sorted ascending, cut at the
