@@ -56,6 +56,27 @@ var _ = Describe("LabelGroup reconciler", func() {
 		))
 	})
 
+	It("keeps a pod that is being deleted as a member until it is gone", func() {
+		pod := createPod(ns, "web-1", "tier", "web")
+		makeGroup(ns, "web").Label("tier", "web").Create()
+		Eventually(members("web")).Should(Equal([]string{"web-1"}))
+
+		// A finalizer holds the pod in Terminating, as a kubelet does during its
+		// grace period.
+		patch := client.MergeFrom(pod.DeepCopy())
+		pod.Finalizers = []string{"example.com/hold"}
+		Expect(k8sClient.Patch(ctx, pod, patch)).To(Succeed())
+		Expect(k8sClient.Delete(ctx, pod)).To(Succeed())
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(pod), pod)).To(Succeed())
+		Expect(pod.DeletionTimestamp).NotTo(BeNil())
+		Consistently(members("web"), 2*time.Second).Should(Equal([]string{"web-1"}))
+
+		patch = client.MergeFrom(pod.DeepCopy())
+		pod.Finalizers = nil
+		Expect(k8sClient.Patch(ctx, pod, patch)).To(Succeed())
+		Eventually(members("web")).Should(BeEmpty())
+	})
+
 	It("follows an edited selector and records the generation it saw", func() {
 		createPod(ns, "web-1", "tier", "web", "env", "prod")
 		createPod(ns, "web-2", "tier", "web", "env", "qa")

@@ -1,13 +1,21 @@
 package validation
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -263,3 +271,44 @@ selector:
 		Expect(after.Object["spec"]).To(Equal(before.Object["spec"]))
 	})
 })
+
+var _ = Describe("config/samples", func() {
+	It("applies, file by file, as kubectl apply -f would", func() {
+		files, err := filepath.Glob(filepath.Join("..", "..", "..", "config", "samples", "*.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(files).NotTo(BeEmpty())
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "samples-"}}
+		Expect(k8sClient.Create(ctx, ns)).To(Succeed())
+
+		groups := 0
+		for _, file := range files {
+			for _, obj := range readManifests(file) {
+				obj.SetNamespace(ns.Name)
+				Expect(create(obj)).To(Succeed(), "%s: %s %s", file, obj.GetKind(), obj.GetName())
+				if obj.GetKind() == "LabelGroup" {
+					groups++
+				}
+			}
+		}
+		Expect(groups).To(BeNumerically(">=", 3), "the samples should show at least three LabelGroups")
+	})
+})
+
+// readManifests decodes every object of a multi-document YAML file.
+func readManifests(path string) []*unstructured.Unstructured {
+	data, err := os.ReadFile(path)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	var objects []*unstructured.Unstructured
+	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		obj := &unstructured.Unstructured{}
+		err := decoder.Decode(&obj.Object)
+		if errors.Is(err, io.EOF) {
+			return objects
+		}
+		ExpectWithOffset(1, err).NotTo(HaveOccurred(), path)
+		if len(obj.Object) > 0 {
+			objects = append(objects, obj)
+		}
+	}
+}
