@@ -64,7 +64,8 @@ verify: $(CONTROLLER_GEN) ## Regenerate CRDs, RBAC and deepcopy and fail if anyt
 
 .PHONY: test
 test: verify vet $(ENVTEST_BINARIES) ## Run every test: verify, unit, envtest integration.
-	go test ./... -coverprofile cover.out
+	go test ./... -coverprofile cover.out -coverpkg=./api/...,./internal/...
+	go tool cover -func cover.out | tail -n 1
 
 .PHONY: bench
 bench: ## Run the benchmarks of the pure packages.
