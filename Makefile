@@ -143,8 +143,8 @@ pause-image: ## Build the local cluster's pause image tarball.
 
 .PHONY: manager-image-tar
 manager-image-tar: ## Pack a static manager binary into an image tarball (non-root) for the local cluster.
-	CGO_ENABLED=0 go build -trimpath -o $(LOCALBIN)/manager-static ./cmd/manager
-	go run ./hack/imagetar --binary $(LOCALBIN)/manager-static --image $(E2E_IMG) --out $(MANAGER_IMAGE_TAR)
+	CGO_ENABLED=0 go build -trimpath -o $(LOCALBIN)/static/manager ./cmd/manager
+	go run ./hack/imagetar --binary $(LOCALBIN)/static/manager --image $(E2E_IMG) --out $(MANAGER_IMAGE_TAR)
 
 .PHONY: local-cluster
 local-cluster: node-deps node-binaries localcluster pause-image ## Run a single-node cluster (containerd + kubelet) until Ctrl-C (needs root).
