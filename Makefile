@@ -57,15 +57,17 @@ fmt: ## Run go fmt against the code.
 .PHONY: vet
 vet: ## Run go vet against the code.
 	go vet ./...
+	go vet -tags e2e ./test/e2e/...
 
 .PHONY: verify
 verify: $(CONTROLLER_GEN) ## Regenerate CRDs, RBAC and deepcopy and fail if anything changed or is unformatted.
 	hack/verify.sh
 
 .PHONY: test
-test: verify vet $(ENVTEST_BINARIES) ## Run every test: verify, unit, envtest integration.
+test: verify vet $(ENVTEST_BINARIES) ## Run every test: verify, unit, envtest integration, e2e on a local cluster.
 	go test ./... -coverprofile cover.out -coverpkg=./api/...,./internal/...
 	go tool cover -func cover.out | tail -n 1
+	$(MAKE) test-e2e-local
 
 .PHONY: bench
 bench: ## Run the benchmarks of the pure packages.
@@ -149,6 +151,46 @@ manager-image-tar: ## Pack a static manager binary into an image tarball (non-ro
 .PHONY: local-cluster
 local-cluster: node-deps node-binaries localcluster pause-image ## Run a single-node cluster (containerd + kubelet) until Ctrl-C (needs root).
 	$(LOCALBIN)/localcluster --node --assets $(K8S_BIN) --pause-image-tar $(PAUSE_IMAGE_TAR)
+
+##@ E2E
+
+# The e2e suite (test/e2e, build tag e2e) proves the operator as shipped on
+# the cluster KUBECONFIG names. Both targets deploy config/default and run the
+# same suite; they differ only in how the cluster starts and how the
+# manager's image gets there.
+E2E_TEST ?= go test -tags e2e ./test/e2e/... -count=1 -timeout 30m -v -ginkgo.v
+KIND_CLUSTER ?= labelgroup-operator-e2e
+E2E_KIND_KUBECONFIG ?= $(LOCALBIN)/e2e-kind/kubeconfig
+E2E_LOCAL_DIR ?= bin/e2e-local
+
+# The first line removes a cluster an interrupted run left (kind refuses to
+# create it again; deleting none is no error). The cluster is deleted whether
+# the tests pass or fail.
+.PHONY: test-e2e
+test-e2e: $(KIND) $(KUSTOMIZE) ## Run the e2e suite on a new kind cluster (needs Docker): docker-build, kind load, deploy, test, delete the cluster.
+	$(KIND) delete cluster --name $(KIND_CLUSTER) --kubeconfig $(E2E_KIND_KUBECONFIG)
+	mkdir -p $(dir $(E2E_KIND_KUBECONFIG))
+	$(KIND) create cluster --name $(KIND_CLUSTER) --kubeconfig $(E2E_KIND_KUBECONFIG) --wait 5m
+	KUBECONFIG=$(E2E_KIND_KUBECONFIG) $(MAKE) --no-print-directory e2e-on-kind \
+		|| { $(KIND) delete cluster --name $(KIND_CLUSTER) --kubeconfig $(E2E_KIND_KUBECONFIG); exit 1; }
+	$(KIND) delete cluster --name $(KIND_CLUSTER) --kubeconfig $(E2E_KIND_KUBECONFIG)
+
+# The part of test-e2e that runs against its kind cluster. KIND_CLUSTER tells
+# the suite how to reach the node's containerd (docker exec).
+.PHONY: e2e-on-kind
+e2e-on-kind:
+	$(MAKE) docker-build IMG=$(E2E_IMG)
+	$(KIND) load docker-image $(E2E_IMG) --name $(KIND_CLUSTER)
+	$(MAKE) deploy IMG=$(E2E_IMG)
+	KIND_CLUSTER=$(KIND_CLUSTER) E2E_KUSTOMIZE_DIR=config/default $(E2E_TEST)
+
+# The launcher imports the image tarball into the node's containerd and stops
+# the cluster when the tests end, pass or fail; hack/e2e-local.sh deploys
+# config/default through the overlay config/e2e-local.
+.PHONY: test-e2e-local
+test-e2e-local: node-deps node-binaries localcluster pause-image manager-image-tar ## Run the e2e suite on a single-node local cluster (needs root, no Docker).
+	LOCALCLUSTER_DIR=$(E2E_LOCAL_DIR) hack/with-local-cluster.sh --node --assets $(K8S_BIN) \
+		--pause-image-tar $(PAUSE_IMAGE_TAR) --image-tar $(MANAGER_IMAGE_TAR) -- hack/e2e-local.sh $(E2E_TEST)
 
 ##@ Tools
 

@@ -1,0 +1,52 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"net/http"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+)
+
+var _ = Describe("Two groups that share a pod", func() {
+	It("report it by conditions, events and metrics a metrics-reader may scrape, until it is resolved", func() {
+		ns := newNamespace()
+		createIn(ns,
+			makeGroup("web").Label("tier", "web").Obj(),
+			makeGroup("prod").Label("env", "prod").Obj(),
+			makePod("shared").Label("tier", "web").Label("env", "prod").Obj(),
+			makePod("web-qa").Label("tier", "web").Label("env", "qa").Obj(),
+			makePod("db-prod").Label("tier", "db").Label("env", "prod").Obj(),
+		)
+		token := newMetricsScraper(ns)
+		groups := map[string]string{"web": "prod", "prod": "web"} // each group and the one it overlaps
+
+		for group, other := range groups {
+			By("reporting that " + group + " overlaps " + other + " by one pod")
+			Eventually(statusOf(ns, group)).Should(And(
+				HaveField("MemberCount", BeEquivalentTo(2)),
+				HaveField("Overlaps", Equal([]v1alpha1.Overlap{{Name: other, SharedMembers: 1}})),
+			))
+			Expect(conditionOf(ns, group, v1alpha1.ConditionOverlapping)(Default)).To(Equal("True/MembersShared"))
+			Eventually(groupEvents(ns, group, v1alpha1.EventOverlapDetected)).Should(ConsistOf(HaveField("Type", "Warning")))
+			Eventually(groupGauge("labelgroup_overlapping", ns, group, token)).Should(Equal("1"))
+		}
+
+		By("refusing a scrape without a token, and one whose ServiceAccount is not a metrics-reader")
+		pod := theManagerPod(Default)
+		Expect(scrapeStatus(Default, &pod, "")).To(Equal(http.StatusUnauthorized))
+		Expect(scrapeStatus(Default, &pod, newServiceAccount(ns, "stranger"))).To(Equal(http.StatusForbidden))
+
+		By("relabelling the shared pod out of prod: the overlap resolves on both groups")
+		Expect(setLabel(ns, "shared", "env", "dev")).To(Succeed())
+		for group := range groups {
+			Eventually(conditionOf(ns, group, v1alpha1.ConditionOverlapping)).Should(Equal("False/NoOverlap"))
+			Expect(statusOf(ns, group)(Default).Overlaps).To(BeEmpty())
+			Eventually(groupEvents(ns, group, v1alpha1.EventOverlapResolved)).Should(ConsistOf(HaveField("Type", "Normal")))
+			Eventually(groupGauge("labelgroup_overlapping", ns, group, token)).Should(Equal("0"))
+		}
+	})
+})
