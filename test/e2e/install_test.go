@@ -26,20 +26,7 @@ var _ = Describe("The operator as shipped", func() {
 		Eventually(func(g Gomega) { pod = theManagerPod(g) }).WithTimeout(recoveryTimeout).Should(Succeed())
 		Expect(pod.Spec.ServiceAccountName).To(Equal(managerServiceAccount))
 
-		By("probing the manager as the kubelet does")
-		manager := container(pod.Spec.Containers, managerContainer)
-		for _, probe := range []*corev1.Probe{manager.LivenessProbe, manager.ReadinessProbe} {
-			code, body := getFromPod(Default, &pod, probe.HTTPGet.Port.IntVal, "http://%s"+probe.HTTPGet.Path, "")
-			Expect(code).To(Equal(http.StatusOK), "GET %s: %s", probe.HTTPGet.Path, body)
-		}
-
-		By("watching the manager until its liveness probe has run: no failure, no restart")
-		running := managerStatus(Default, &pod)
-		Expect(running.State.Running).NotTo(BeNil())
-		firstLivenessProbe := running.State.Running.StartedAt.Add(
-			time.Duration(manager.LivenessProbe.InitialDelaySeconds+manager.LivenessProbe.PeriodSeconds) * time.Second)
-		Consistently(probeFailures(&pod, running.RestartCount)).
-			WithTimeout(max(time.Until(firstLivenessProbe), pollInterval)).Should(BeEmpty())
+		expectProbesPass(&pod)
 
 		By("applying the samples and waiting for every LabelGroup to be Ready")
 		ns := newNamespace()
@@ -57,6 +44,25 @@ var _ = Describe("The operator as shipped", func() {
 		Eventually(conditionOf(ns, "qa-backend", v1alpha1.ConditionOverlapping)).Should(Equal("False/NoOverlap"))
 	})
 })
+
+// expectProbesPass sends the manager's probes as the kubelet does, then
+// watches the pod until its liveness probe has run: no failure, no restart.
+func expectProbesPass(pod *corev1.Pod) {
+	By("probing the manager as the kubelet does")
+	manager := container(pod.Spec.Containers, managerContainer)
+	for _, probe := range []*corev1.Probe{manager.LivenessProbe, manager.ReadinessProbe} {
+		code, body := getFromPod(Default, pod, probe.HTTPGet.Port.IntVal, "http://%s"+probe.HTTPGet.Path, "")
+		ExpectWithOffset(1, code).To(Equal(http.StatusOK), "GET %s: %s", probe.HTTPGet.Path, body)
+	}
+
+	By("watching the manager until its liveness probe has run: no failure, no restart")
+	running := managerStatus(Default, pod)
+	ExpectWithOffset(1, running.State.Running).NotTo(BeNil())
+	firstLivenessProbe := running.State.Running.StartedAt.Add(
+		time.Duration(manager.LivenessProbe.InitialDelaySeconds+manager.LivenessProbe.PeriodSeconds) * time.Second)
+	ConsistentlyWithOffset(1, probeFailures(pod, running.RestartCount)).
+		WithTimeout(max(time.Until(firstLivenessProbe), pollInterval)).Should(BeEmpty())
+}
 
 // container returns the container of a pod spec with the given name.
 func container(containers []corev1.Container, name string) *corev1.Container {

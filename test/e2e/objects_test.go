@@ -77,7 +77,7 @@ func newNamespace() string {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-"}}
 	ExpectWithOffset(1, k8sClient.Create(ctx, ns)).To(Succeed())
 	specNamespaces = append(specNamespaces, ns.Name)
-	DeferCleanup(func() { ExpectWithOffset(1, client.IgnoreNotFound(k8sClient.Delete(ctx, ns))).To(Succeed()) })
+	DeferCleanup(func() { Expect(client.IgnoreNotFound(k8sClient.Delete(ctx, ns))).To(Succeed()) })
 	return ns.Name
 }
 

@@ -29,10 +29,11 @@ var _ = Describe("Two groups that share a pod", func() {
 			Eventually(statusOf(ns, group)).Should(And(
 				HaveField("MemberCount", BeEquivalentTo(2)),
 				HaveField("Overlaps", Equal([]v1alpha1.Overlap{{Name: other, SharedMembers: 1}})),
-			))
+			), "the status of %s", group)
 			Expect(conditionOf(ns, group, v1alpha1.ConditionOverlapping)(Default)).To(Equal("True/MembersShared"))
-			Eventually(groupEvents(ns, group, v1alpha1.EventOverlapDetected)).Should(ConsistOf(HaveField("Type", "Warning")))
-			Eventually(groupGauge("labelgroup_overlapping", ns, group, token)).Should(Equal("1"))
+			Eventually(groupEvents(ns, group, v1alpha1.EventOverlapDetected)).Should(ConsistOf(HaveField("Type", "Warning")),
+				"one Warning OverlapDetected event about %s", group)
+			Eventually(groupGauge("labelgroup_overlapping", ns, group, token)).Should(Equal("1"), "labelgroup_overlapping of %s", group)
 		}
 
 		By("refusing a scrape without a token, and one whose ServiceAccount is not a metrics-reader")
@@ -43,10 +44,11 @@ var _ = Describe("Two groups that share a pod", func() {
 		By("relabelling the shared pod out of prod: the overlap resolves on both groups")
 		Expect(setLabel(ns, "shared", "env", "dev")).To(Succeed())
 		for group := range groups {
-			Eventually(conditionOf(ns, group, v1alpha1.ConditionOverlapping)).Should(Equal("False/NoOverlap"))
+			Eventually(conditionOf(ns, group, v1alpha1.ConditionOverlapping)).Should(Equal("False/NoOverlap"), "Overlapping of %s", group)
 			Expect(statusOf(ns, group)(Default).Overlaps).To(BeEmpty())
-			Eventually(groupEvents(ns, group, v1alpha1.EventOverlapResolved)).Should(ConsistOf(HaveField("Type", "Normal")))
-			Eventually(groupGauge("labelgroup_overlapping", ns, group, token)).Should(Equal("0"))
+			Eventually(groupEvents(ns, group, v1alpha1.EventOverlapResolved)).Should(ConsistOf(HaveField("Type", "Normal")),
+				"one Normal OverlapResolved event about %s", group)
+			Eventually(groupGauge("labelgroup_overlapping", ns, group, token)).Should(Equal("0"), "labelgroup_overlapping of %s", group)
 		}
 	})
 })
