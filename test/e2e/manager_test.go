@@ -23,6 +23,7 @@ const (
 	metricsReaderRole     = "labelgroup-operator-metrics-reader"
 	leaderElectionID      = "labelgroup-operator.grouping.labelgroup.io"
 	metricsPortName       = "https-metrics"
+	metricsService        = "labelgroup-operator-controller-manager-metrics-service"
 )
 
 // managerPodLabels are the shipped Deployment's selector.

@@ -7,6 +7,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 )
@@ -36,8 +39,11 @@ var _ = Describe("Two groups that share a pod", func() {
 			Eventually(groupGauge("labelgroup_overlapping", ns, group, token)).Should(Equal("1"), "labelgroup_overlapping of %s", group)
 		}
 
-		By("refusing a scrape without a token, and one whose ServiceAccount is not a metrics-reader")
+		By("finding the manager's metrics port behind the metrics Service")
 		pod := theManagerPod(Default)
+		expectMetricsServiceRoutesTo(&pod)
+
+		By("refusing a scrape without a token, and one whose ServiceAccount is not a metrics-reader")
 		Expect(scrapeStatus(Default, &pod, "")).To(Equal(http.StatusUnauthorized))
 		Expect(scrapeStatus(Default, &pod, newServiceAccount(ns, "stranger"))).To(Equal(http.StatusForbidden))
 
@@ -52,3 +58,18 @@ var _ = Describe("Two groups that share a pod", func() {
 		}
 	})
 })
+
+// expectMetricsServiceRoutesTo checks that the shipped metrics Service, what
+// a ServiceMonitor scrapes, selects the manager's pod and sends its https
+// port to the port the manager serves metrics on.
+func expectMetricsServiceRoutesTo(pod *corev1.Pod) {
+	var service corev1.Service
+	key := client.ObjectKey{Namespace: managerNamespace, Name: metricsService}
+	ExpectWithOffset(1, k8sClient.Get(ctx, key, &service)).To(Succeed())
+	ExpectWithOffset(1, labels.SelectorFromSet(service.Spec.Selector).Matches(labels.Set(pod.Labels))).To(BeTrue(),
+		"the Service's selector %v selects the manager's pod", service.Spec.Selector)
+	ExpectWithOffset(1, service.Spec.Ports).To(ContainElement(And(
+		HaveField("Name", "https"),
+		HaveField("TargetPort.IntVal", containerPort(Default, pod, metricsPortName)),
+	)))
+}
