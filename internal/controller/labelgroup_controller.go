@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -120,22 +121,13 @@ func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.
 	}
 
 	if eventType, reason, ok := overlapTransition(before.Status.Conditions, desired.Conditions); ok {
-		note := findMessage(desired.Conditions, v1alpha1.ConditionOverlapping)
-		r.Recorder.Eventf(group, nil, eventType, reason, "Reconcile", "%s", note)
+		overlapping := meta.FindStatusCondition(desired.Conditions, v1alpha1.ConditionOverlapping)
+		r.Recorder.Eventf(group, nil, eventType, reason, "Reconcile", "%s", overlapping.Message)
 	}
 	if result.SelectorErr != nil {
 		return reconcile.TerminalError(fmt.Errorf("LabelGroup %s has an invalid selector: %w", klog.KObj(group), result.SelectorErr))
 	}
 	return nil
-}
-
-func findMessage(conditions []metav1.Condition, conditionType string) string {
-	for _, c := range conditions {
-		if c.Type == conditionType {
-			return c.Message
-		}
-	}
-	return ""
 }
 
 // SetupWithManager watches LabelGroups and the metadata of pods (labels are all
