@@ -62,7 +62,24 @@ func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		}
 	}
 	r.metrics.record(namespace, results)
-	return ctrl.Result{}, errors.Join(errs...)
+	return ctrl.Result{}, reconcileError(errs)
+}
+
+// reconcileError combines the errors of a namespace's groups. controller-runtime
+// does not retry a result that wraps a TerminalError, so the terminal ones
+// (invalid selectors) are returned only when nothing else failed: a transient
+// failure of another group of the namespace must still be retried.
+func reconcileError(errs []error) error {
+	var transient []error
+	for _, err := range errs {
+		if !errors.Is(err, reconcile.TerminalError(nil)) {
+			transient = append(transient, err)
+		}
+	}
+	if len(transient) > 0 {
+		return errors.Join(transient...)
+	}
+	return errors.Join(errs...)
 }
 
 // readNamespace lists the namespace's LabelGroups and its pods' metadata from
