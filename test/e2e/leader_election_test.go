@@ -16,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/labelgroup/labelgroup-operator/test/builders"
 )
 
 // leaseDuration is how long a lease holds without renewal: controller-runtime's
@@ -30,7 +32,7 @@ var _ = Describe("Two manager replicas with leader election", func() {
 	It("let only the leader reconcile, and fail over within the lease duration when its pod is deleted", func() {
 		ns := newNamespace()
 		token := newMetricsScraper(ns)
-		createIn(ns, makeGroup("web").Label("tier", "web").Obj(), makePod("web-1").Label("tier", "web").Obj())
+		createIn(ns, builders.MakeGroup("web").Label("tier", "web").Obj(), builders.MakePod("web-1").Label("tier", "web").Obj())
 		Eventually(membersOf(ns, "web")).Should(Equal([]string{"web-1"}))
 
 		By("starting a second replica")
@@ -39,7 +41,7 @@ var _ = Describe("Two manager replicas with leader election", func() {
 		Eventually(func(g Gomega) { leader, standby = leaderAndStandby(g, token) }).WithTimeout(recoveryTimeout).Should(Succeed())
 
 		By("finding that only the leader reconciles")
-		createIn(ns, makePod("web-2").Label("tier", "web").Obj())
+		createIn(ns, builders.MakePod("web-2").Label("tier", "web").Obj())
 		Eventually(membersOf(ns, "web")).Should(Equal([]string{"web-1", "web-2"}))
 		Expect(reconciles(Default, &leader, token)).NotTo(BeElementOf("absent", "0"))
 		Expect(reconciles(Default, &standby, token)).To(BeElementOf("absent", "0"))
@@ -56,7 +58,7 @@ var _ = Describe("Two manager replicas with leader election", func() {
 		GinkgoWriter.Printf("The standby leads %.1fs after the leader's pod was deleted\n", (leaseDuration - time.Until(deadline)).Seconds())
 		// The old leader stopped reconciling before it let the lease go, so
 		// only the new one can see this pod.
-		createIn(ns, makePod("web-3").Label("tier", "web").Obj())
+		createIn(ns, builders.MakePod("web-3").Label("tier", "web").Obj())
 		Eventually(membersOf(ns, "web")).WithTimeout(time.Until(deadline)).Should(Equal([]string{"web-1", "web-2", "web-3"}))
 		Expect(reconciles(Default, &standby, token)).NotTo(BeElementOf("absent", "0"))
 	})

@@ -6,22 +6,24 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/labelgroup/labelgroup-operator/test/builders"
 )
 
 var _ = Describe("Membership", func() {
 	It("follows pods created, relabelled and deleted, and status.selector lists the members", func() {
 		ns := newNamespace()
 		createIn(ns,
-			makeGroup("web").Label("tier", "web").In("env", "prod", "qa").Obj(),
-			makePod("a").Label("tier", "web").Label("env", "prod").Obj(),
-			makePod("b").Label("tier", "web").Label("env", "dev").Obj(),
-			makePod("c").Label("tier", "db").Label("env", "prod").Obj(),
+			builders.MakeGroup("web").Label("tier", "web").In("env", "prod", "qa").Obj(),
+			builders.MakePod("a").Label("tier", "web").Label("env", "prod").Obj(),
+			builders.MakePod("b").Label("tier", "web").Label("env", "dev").Obj(),
+			builders.MakePod("c").Label("tier", "db").Label("env", "prod").Obj(),
 		)
 		Eventually(membersOf(ns, "web")).Should(Equal([]string{"a"}))
 		expectSelectorListsMembers(ns, "web")
 
 		By("creating a pod that matches")
-		createIn(ns, makePod("d").Label("tier", "web").Label("env", "qa").Obj())
+		createIn(ns, builders.MakePod("d").Label("tier", "web").Label("env", "qa").Obj())
 		Eventually(membersOf(ns, "web")).Should(Equal([]string{"a", "d"}))
 
 		By("relabelling one pod into the group and one out of it")

@@ -18,59 +18,6 @@ import (
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 )
 
-// podImage is what test pods would run. They exist only to carry labels:
-// membership does not depend on a pod's phase, and on the local node, which
-// has no pod network, they stay ContainerCreating and never pull it.
-const podImage = "registry.k8s.io/pause:3.10"
-
-// podBuilder keeps a test pod to one line: makePod("web-1").Label("tier", "web").Obj().
-type podBuilder struct{ pod corev1.Pod }
-
-func makePod(name string) *podBuilder {
-	return &podBuilder{pod: corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{}},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "pause", Image: podImage}}},
-	}}
-}
-
-// Label adds a label to the pod.
-func (b *podBuilder) Label(key, value string) *podBuilder {
-	b.pod.Labels[key] = value
-	return b
-}
-
-// Obj returns a copy of the pod built so far.
-func (b *podBuilder) Obj() *corev1.Pod { return b.pod.DeepCopy() }
-
-// groupBuilder keeps a LabelGroup to one line: makeGroup("web").Label("tier", "web").Obj().
-type groupBuilder struct{ group v1alpha1.LabelGroup }
-
-func makeGroup(name string) *groupBuilder {
-	return &groupBuilder{group: v1alpha1.LabelGroup{ObjectMeta: metav1.ObjectMeta{Name: name}}}
-}
-
-// Label adds a matchLabels entry to the selector.
-func (b *groupBuilder) Label(key, value string) *groupBuilder {
-	if b.group.Spec.Selector.MatchLabels == nil {
-		b.group.Spec.Selector.MatchLabels = map[string]v1alpha1.LabelValue{}
-	}
-	b.group.Spec.Selector.MatchLabels[key] = v1alpha1.LabelValue(value)
-	return b
-}
-
-// In adds a matchExpressions requirement `key in (values)` to the selector.
-func (b *groupBuilder) In(key string, values ...string) *groupBuilder {
-	req := v1alpha1.LabelSelectorRequirement{Key: v1alpha1.LabelKey(key), Operator: v1alpha1.LabelSelectorOpIn}
-	for _, v := range values {
-		req.Values = append(req.Values, v1alpha1.LabelValue(v))
-	}
-	b.group.Spec.Selector.MatchExpressions = append(b.group.Spec.Selector.MatchExpressions, req)
-	return b
-}
-
-// Obj returns a copy of the group built so far.
-func (b *groupBuilder) Obj() *v1alpha1.LabelGroup { return b.group.DeepCopy() }
-
 // newNamespace creates a namespace of its own for the current spec, deleted
 // after it (without waiting: nothing else uses it).
 func newNamespace() string {

@@ -12,17 +12,18 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+	"github.com/labelgroup/labelgroup-operator/test/builders"
 )
 
 var _ = Describe("Two groups that share a pod", func() {
 	It("report it by conditions, events and metrics a metrics-reader may scrape, until it is resolved", func() {
 		ns := newNamespace()
 		createIn(ns,
-			makeGroup("web").Label("tier", "web").Obj(),
-			makeGroup("prod").Label("env", "prod").Obj(),
-			makePod("shared").Label("tier", "web").Label("env", "prod").Obj(),
-			makePod("web-qa").Label("tier", "web").Label("env", "qa").Obj(),
-			makePod("db-prod").Label("tier", "db").Label("env", "prod").Obj(),
+			builders.MakeGroup("web").Label("tier", "web").Obj(),
+			builders.MakeGroup("prod").Label("env", "prod").Obj(),
+			builders.MakePod("shared").Label("tier", "web").Label("env", "prod").Obj(),
+			builders.MakePod("web-qa").Label("tier", "web").Label("env", "qa").Obj(),
+			builders.MakePod("db-prod").Label("tier", "db").Label("env", "prod").Obj(),
 		)
 		token := newMetricsScraper(ns)
 		groups := map[string]string{"web": "prod", "prod": "web"} // each group and the one it overlaps

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+	"github.com/labelgroup/labelgroup-operator/test/builders"
 )
 
 var _ = Describe("The manager, disrupted while pods are relabelled", func() {
@@ -31,12 +32,12 @@ var _ = Describe("The manager, disrupted while pods are relabelled", func() {
 	// overlaps web and db by however many pods each has at the moment.
 	BeforeEach(func() {
 		ns = newNamespace()
-		createIn(ns, makeGroup("web").Label("tier", "web").Obj(), makeGroup("db").Label("tier", "db").Obj(),
-			makeGroup("shop").Label("app", "shop").Obj())
+		createIn(ns, builders.MakeGroup("web").Label("tier", "web").Obj(), builders.MakeGroup("db").Label("tier", "db").Obj(),
+			builders.MakeGroup("shop").Label("app", "shop").Obj())
 		var pods []string
 		for i := range 12 {
 			pods = append(pods, fmt.Sprintf("pod-%02d", i))
-			createIn(ns, makePod(pods[i]).Label("app", "shop").Label("tier", tiers[i%len(tiers)]).Obj())
+			createIn(ns, builders.MakePod(pods[i]).Label("app", "shop").Label("tier", tiers[i%len(tiers)]).Obj())
 		}
 		Eventually(statusesTellTheTruth(ns)).Should(Succeed())
 		churn = startRelabelling(ns, pods, tiers)

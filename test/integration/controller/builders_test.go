@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+	"github.com/labelgroup/labelgroup-operator/test/builders"
 )
 
 // newNamespace creates a namespace of its own for one spec.
@@ -28,12 +29,17 @@ func newNamespace() string {
 
 // createPod creates a pod with the given labels, as key, value pairs.
 func createPod(namespace, name string, keyValues ...string) *corev1.Pod {
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: labelMap(keyValues...)},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.k8s.io/pause:3.10"}}},
-	}
+	pod := builders.MakePod(name).Namespace(namespace).Obj()
+	pod.Labels = labelMap(keyValues...)
 	ExpectWithOffset(1, k8sClient.Create(ctx, pod)).To(Succeed())
 	return pod
+}
+
+// createGroup creates the group b builds in namespace.
+func createGroup(namespace string, b *builders.GroupBuilder) *v1alpha1.LabelGroup {
+	group := b.Namespace(namespace).Obj()
+	ExpectWithOffset(1, k8sClient.Create(ctx, group)).To(Succeed())
+	return group
 }
 
 func objectMeta(namespace, name string) metav1.ObjectMeta {
@@ -54,41 +60,6 @@ func labelMap(keyValues ...string) map[string]string {
 		labels[keyValues[i]] = keyValues[i+1]
 	}
 	return labels
-}
-
-// groupBuilder keeps LabelGroup cases to one line each.
-type groupBuilder struct{ group v1alpha1.LabelGroup }
-
-func makeGroup(namespace, name string) *groupBuilder {
-	return &groupBuilder{group: v1alpha1.LabelGroup{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}}
-}
-
-func (b *groupBuilder) Label(key, value string) *groupBuilder {
-	if b.group.Spec.Selector.MatchLabels == nil {
-		b.group.Spec.Selector.MatchLabels = map[string]v1alpha1.LabelValue{}
-	}
-	b.group.Spec.Selector.MatchLabels[key] = v1alpha1.LabelValue(value)
-	return b
-}
-
-func (b *groupBuilder) Expression(key string, op v1alpha1.LabelSelectorOperator, values ...string) *groupBuilder {
-	req := v1alpha1.LabelSelectorRequirement{Key: v1alpha1.LabelKey(key), Operator: op}
-	for _, v := range values {
-		req.Values = append(req.Values, v1alpha1.LabelValue(v))
-	}
-	b.group.Spec.Selector.MatchExpressions = append(b.group.Spec.Selector.MatchExpressions, req)
-	return b
-}
-
-func (b *groupBuilder) Policy(p v1alpha1.OverlapPolicy) *groupBuilder {
-	b.group.Spec.OverlapPolicy = p
-	return b
-}
-
-func (b *groupBuilder) Create() *v1alpha1.LabelGroup {
-	group := b.group.DeepCopy()
-	ExpectWithOffset(1, k8sClient.Create(ctx, group)).To(Succeed())
-	return group
 }
 
 // statusOf returns a function that reads a group's status, for Eventually.

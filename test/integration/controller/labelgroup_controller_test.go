@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+	"github.com/labelgroup/labelgroup-operator/test/builders"
 )
 
 const (
@@ -36,7 +37,7 @@ var _ = Describe("LabelGroup reconciler", func() {
 	It("follows pods relabelled in and out of the group, and deleted", func() {
 		web := createPod(ns, "web-1", "tier", "web")
 		createPod(ns, "db-1", "tier", "db")
-		makeGroup(ns, "web").Label("tier", "web").Create()
+		createGroup(ns, builders.MakeGroup("web").Label("tier", "web"))
 
 		Eventually(members("web")).Should(Equal([]string{"web-1"}))
 		Expect(condition(ns, "web", "Ready")(Default)).To(Equal("True/Reconciled"))
@@ -58,7 +59,7 @@ var _ = Describe("LabelGroup reconciler", func() {
 
 	It("keeps a pod that is being deleted as a member until it is gone", func() {
 		pod := createPod(ns, "web-1", "tier", "web")
-		makeGroup(ns, "web").Label("tier", "web").Create()
+		createGroup(ns, builders.MakeGroup("web").Label("tier", "web"))
 		Eventually(members("web")).Should(Equal([]string{"web-1"}))
 
 		// A finalizer holds the pod in Terminating, as a kubelet does during its
@@ -80,7 +81,7 @@ var _ = Describe("LabelGroup reconciler", func() {
 	It("follows an edited selector and records the generation it saw", func() {
 		createPod(ns, "web-1", "tier", "web", "env", "prod")
 		createPod(ns, "web-2", "tier", "web", "env", "qa")
-		group := makeGroup(ns, "web").Label("tier", "web").Create()
+		group := createGroup(ns, builders.MakeGroup("web").Label("tier", "web"))
 		Eventually(members("web")).Should(HaveLen(2))
 
 		patch := client.MergeFrom(group.DeepCopy())
@@ -101,7 +102,7 @@ var _ = Describe("LabelGroup reconciler", func() {
 		createPod(ns, "a", "tier", "web", "env", "prod")
 		createPod(ns, "b", "tier", "web", "env", "dev")
 		createPod(ns, "c", "tier", "db", "env", "prod")
-		makeGroup(ns, "g").Label("tier", "web").Expression("env", v1alpha1.LabelSelectorOpIn, "prod", "qa").Create()
+		createGroup(ns, builders.MakeGroup("g").Label("tier", "web").Expression("env", v1alpha1.LabelSelectorOpIn, "prod", "qa"))
 		Eventually(members("g")).Should(Equal([]string{"a"}))
 
 		selector, err := labels.Parse(statusOf(ns, "g")(Default).Selector)
@@ -116,7 +117,7 @@ var _ = Describe("LabelGroup reconciler", func() {
 		for _, name := range []string{"p5", "p3", "p1", "p4", "p2"} {
 			createPod(ns, name, "tier", "web")
 		}
-		makeGroup(ns, "web").Label("tier", "web").Create()
+		createGroup(ns, builders.MakeGroup("web").Label("tier", "web"))
 		Eventually(statusOf(ns, "web")).Should(And(
 			HaveField("MemberCount", BeEquivalentTo(5)),
 			HaveField("Members", Equal([]string{"p1", "p2", "p3"})),
@@ -126,8 +127,8 @@ var _ = Describe("LabelGroup reconciler", func() {
 	It("reports groups that share pods, with events once per transition, and resolves", func() {
 		shared := createPod(ns, "shared", "tier", "web", "env", "prod")
 		createPod(ns, "other", "tier", "web", "env", "qa")
-		makeGroup(ns, "web").Label("tier", "web").Create()
-		makeGroup(ns, "prod").Label("env", "prod").Create()
+		createGroup(ns, builders.MakeGroup("web").Label("tier", "web"))
+		createGroup(ns, builders.MakeGroup("prod").Label("env", "prod"))
 
 		for _, name := range []string{"web", "prod"} {
 			Eventually(condition(ns, name, "Overlapping")).Should(Equal("True/MembersShared"))
@@ -163,8 +164,8 @@ var _ = Describe("LabelGroup reconciler", func() {
 	})
 
 	It("reports intersecting selectors under policy Selectors before any pod is shared", func() {
-		makeGroup(ns, "strict").Label("tier", "web").Policy(v1alpha1.OverlapPolicySelectors).Create()
-		makeGroup(ns, "prod").Label("env", "prod").Create()
+		createGroup(ns, builders.MakeGroup("strict").Label("tier", "web").Policy(v1alpha1.OverlapPolicySelectors))
+		createGroup(ns, builders.MakeGroup("prod").Label("env", "prod"))
 
 		Eventually(condition(ns, "strict", "Overlapping")).Should(Equal("True/SelectorsIntersect"))
 		Expect(statusOf(ns, "strict")(Default).Overlaps).To(Equal([]v1alpha1.Overlap{{Name: "prod", SharedMembers: 0}}))
@@ -190,8 +191,8 @@ var _ = Describe("LabelGroup reconciler", func() {
 
 	It("drops a deleted group from the others' overlaps and from the metrics", func() {
 		createPod(ns, "p", "tier", "web")
-		makeGroup(ns, "a").Label("tier", "web").Create()
-		b := makeGroup(ns, "b").Expression("tier", v1alpha1.LabelSelectorOpExists).Create()
+		createGroup(ns, builders.MakeGroup("a").Label("tier", "web"))
+		b := createGroup(ns, builders.MakeGroup("b").Expression("tier", v1alpha1.LabelSelectorOpExists))
 		Eventually(statusOf(ns, "a")).Should(HaveField("Overlaps", Equal([]v1alpha1.Overlap{{Name: "b", SharedMembers: 1}})))
 		Eventually(metric("labelgroup_members", ns, "b")).Should(Equal("1"))
 
@@ -206,8 +207,8 @@ var _ = Describe("LabelGroup reconciler", func() {
 
 	It("does not write a status that did not change", func() {
 		web := createPod(ns, "web-1", "tier", "web")
-		makeGroup(ns, "web").Label("tier", "web").Create()
-		makeGroup(ns, "db").Label("tier", "db").Create()
+		createGroup(ns, builders.MakeGroup("web").Label("tier", "web"))
+		createGroup(ns, builders.MakeGroup("db").Label("tier", "db"))
 		Eventually(members("web")).Should(Equal([]string{"web-1"}))
 		Eventually(condition(ns, "db", "Ready")).Should(Equal("True/Reconciled"))
 
@@ -226,7 +227,7 @@ var _ = Describe("LabelGroup reconciler", func() {
 	})
 
 	It("is Current for kstatus once reconciled", func() {
-		makeGroup(ns, "web").Label("tier", "web").Create()
+		createGroup(ns, builders.MakeGroup("web").Label("tier", "web"))
 		Eventually(func(g Gomega) status.Status {
 			var group v1alpha1.LabelGroup
 			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &group)).To(Succeed())
