@@ -12,6 +12,8 @@
 //
 //	E2E_KUSTOMIZE_DIR   the configuration that was applied, relative to the
 //	                    repository (default config/default)
+//	E2E_HA_KUSTOMIZE_DIR the high-availability configuration the leader
+//	                    election spec applies over it (default config/ha)
 //	KIND_CLUSTER        the kind cluster's name, on kind
 //	CONTAINERD_ADDRESS  the node's containerd socket, on hack/localcluster
 //	CONTAINERD_NAMESPACE
