@@ -38,6 +38,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 )
@@ -75,6 +76,8 @@ func TestE2E(t *testing.T) {
 
 var _ = BeforeSuite(func() {
 	var err error
+	// The clients log through Ginkgo (shown when a spec fails).
+	ctrllog.SetLogger(GinkgoLogr)
 	restConfig, err = config.GetConfig()
 	Expect(err).NotTo(HaveOccurred(), "KUBECONFIG must name the cluster to test")
 	scheme := apiruntime.NewScheme()

@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -29,7 +30,7 @@ const managerPDB = managerDeployment
 // logs the first when it gets the lease, controller-runtime the second when
 // it starts the controller, which it does only on the leader.
 const (
-	acquiredLease  = "successfully acquired lease " + managerNamespace + "/" + leaderElectionID
+	acquiredLease  = `"msg":"Successfully acquired lease","lock":"` + managerNamespace + "/" + leaderElectionID + `"`
 	startedWorkers = "Starting workers"
 )
 
@@ -101,17 +102,20 @@ func applyHA() {
 	Expect(err).NotTo(HaveOccurred(), stderr)
 }
 
-// leaderAndStandby returns the two ready manager pods of the HA Deployment
-// once they have rolled out, the leader first, as each one's log tells.
+// leaderAndStandby returns the two manager pods of the HA Deployment once it
+// has rolled out (the replaced pods gone), the leader first, as each one's
+// log tells.
 func leaderAndStandby(g Gomega) (corev1.Pod, corev1.Pod) {
-	var ready []corev1.Pod
-	for _, pod := range podsWith(g, managerPodLabels) {
-		g.Expect(pod.DeletionTimestamp).To(BeNil(), "pod %s of the replaced configuration is terminating", pod.Name)
-		if podReady(&pod) {
-			ready = append(ready, pod)
-		}
+	var deployment appsv1.Deployment
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: managerNamespace, Name: managerDeployment}, &deployment)).To(Succeed())
+	g.Expect(deployment.Status.ObservedGeneration).To(Equal(deployment.Generation), "the Deployment's rollout is observed")
+	g.Expect(deployment.Status).To(And(HaveField("Replicas", int32(2)), HaveField("UpdatedReplicas", int32(2)),
+		HaveField("ReadyReplicas", int32(2))), "the HA Deployment has rolled out")
+	ready := podsWith(g, managerPodLabels)
+	g.Expect(ready).To(HaveLen(2), "the manager's pods, the replaced ones gone")
+	for _, pod := range ready {
+		g.Expect(podReady(&pod)).To(BeTrue(), "pod %s is ready", pod.Name)
 	}
-	g.Expect(ready).To(HaveLen(2), "ready manager pods")
 	first := strings.Contains(managerLog(g, &ready[0]), acquiredLease)
 	second := strings.Contains(managerLog(g, &ready[1]), acquiredLease)
 	g.Expect([]bool{first, second}).To(ConsistOf(true, false), "one leader, one standby")
