@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
 
@@ -115,4 +116,20 @@ func TestAlertRulesWithPromtool(t *testing.T) {
 	}
 	t.Log(run(t, false, promtool, "check", "rules", filepath.Join(dir, "rules.yaml")))
 	t.Log(run(t, false, promtool, "test", "rules", testFile))
+
+	// The same tests fail the rule as it was first shipped, which kept the
+	// target's pod and instance labels and restarted its `for` on the new
+	// leader's series.
+	rule.Spec.Groups[0].Rules[0].Expr = intstr.FromString("labelgroup_overlapping == 1")
+	firstShipped, err := yaml.Marshal(map[string]any{"groups": rule.Spec.Groups})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), firstShipped, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := run(t, true, promtool, "test", "rules", testFile)
+	if !strings.Contains(out, "name: a leader change neither delays nor resets it") {
+		t.Errorf("promtool test rules on labelgroup_overlapping == 1 did not fail the leader change case:\n%s", out)
+	}
 }

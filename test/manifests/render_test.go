@@ -71,7 +71,8 @@ func helmBinary(t *testing.T) string {
 }
 
 // run runs a command and returns its stdout; a failure fails the test with
-// stderr, unless wantErr, when it returns stderr and fails if it succeeded.
+// its output, unless wantErr, when it returns stdout and stderr and fails if
+// it succeeded.
 func run(t *testing.T, wantErr bool, name string, args ...string) string {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
@@ -82,7 +83,7 @@ func run(t *testing.T, wantErr bool, name string, args ...string) string {
 	case wantErr && err == nil:
 		t.Fatalf("%s %s succeeded; want an error. Output:\n%s", name, strings.Join(args, " "), stdout.String())
 	case wantErr:
-		return stderr.String()
+		return stdout.String() + stderr.String()
 	case err != nil:
 		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
