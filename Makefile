@@ -11,7 +11,7 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 KIND ?= $(LOCALBIN)/kind-$(KIND_VERSION)
 
-# Packaging and alerting (issue 8): test/manifests runs the real tools on the
+# Packaging and alerting: test/manifests runs the real tools on the
 # shipped manifests, helm lint and template on charts/labelgroup-operator and promtool on the
 # rules of the rendered PrometheusRule. helm is built from its Go module into
 # bin/ once per version; promtool comes from Debian's prometheus package.
@@ -83,7 +83,7 @@ test: verify vet $(ENVTEST_BINARIES) $(MANIFEST_TEST_TOOLS) ## Run every test: v
 bench: ## Run the benchmarks of the pure packages.
 	go test ./internal/... -run '^$$' -bench . -benchmem
 
-##@ Packaging and alerting: the Helm chart, promtool (issue 8)
+##@ Packaging and alerting: the Helm chart, promtool
 
 .PHONY: chart-files
 chart-files: ## Copy the generated CRD, the manager's role and the alert rules into charts/labelgroup-operator (make manifests runs it).
