@@ -98,15 +98,15 @@ func comparable(t *testing.T, objects []object, skipKinds ...string) map[string]
 // Every selector of a render (Deployment, Service, PodDisruptionBudget,
 // ServiceMonitor, anti-affinity) selects the manager's pods of that render.
 func TestSelectorsSelectTheManagersPods(t *testing.T) {
+	otherRelease := run(t, false, helmBinary(t), append([]string{"template", "other",
+		repoPath("charts", "labelgroup-operator"), "--namespace", "x"}, setFlags(everythingOn)...)...)
 	renders := map[string][]object{
-		"config/ha":                 kustomize(t, "config/ha"),
-		"config/prometheus":         nil,
+		"config/ha": kustomize(t, "config/ha"),
+		"config/default with config/prometheus": append(kustomize(t, "config/default"),
+			kustomize(t, "config/prometheus")...),
 		"chart, everything on":      helmTemplate(t, everythingOn...),
-		"chart, other release name": nil,
+		"chart, other release name": splitYAML(t, []byte(otherRelease)),
 	}
-	renders["config/prometheus"] = append(kustomize(t, "config/default"), kustomize(t, "config/prometheus")...)
-	renders["chart, other release name"] = splitYAML(t, []byte(run(t, false, helmBinary(t), append([]string{"template", "other",
-		repoPath("charts", "labelgroup-operator"), "--namespace", "x"}, setFlags(everythingOn)...)...)))
 	for name, objects := range renders {
 		deployment := one[*appsv1.Deployment](t, objects, "Deployment")
 		pods := labels.Set(deployment.Spec.Template.Labels)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
 
@@ -65,7 +66,7 @@ func TestEveryObjectHasTheRecommendedLabels(t *testing.T) {
 				}
 			}
 			if o.u.GetKind() == "Deployment" {
-				podLabels, _, _ := unstructuredStringMap(o, "spec", "template", "metadata", "labels")
+				podLabels, _, _ := unstructured.NestedStringMap(o.u.Object, "spec", "template", "metadata", "labels")
 				for _, key := range recommendedLabels {
 					if podLabels[key] == "" {
 						t.Errorf("%s: the manager's pods have no label %s", c.name, key)

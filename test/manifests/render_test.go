@@ -182,7 +182,3 @@ func one[T apiruntime.Object](t *testing.T, objects []object, kind string) T {
 }
 
 func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
-
-func unstructuredStringMap(o object, path ...string) (map[string]string, bool, error) {
-	return unstructured.NestedStringMap(o.u.Object, path...)
-}
