@@ -30,6 +30,7 @@ func main() {
 		secureMetrics        bool
 		enableHTTP2          bool
 		statusMemberLimit    int
+		pprofAddr            string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -44,6 +45,8 @@ func main() {
 		"If set, HTTP/2 will be enabled for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
 	flag.IntVar(&statusMemberLimit, "status-member-limit", 100,
 		"The most member pod names written to a LabelGroup's status.members; status.memberCount stays exact.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "The address Go's pprof profiles are served on, such as 127.0.0.1:6060. "+
+		"Empty (the default) serves none.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -77,6 +80,7 @@ func main() {
 		Scheme:                 scheme,
 		Metrics:                metricsOptions,
 		HealthProbeBindAddress: probeAddr,
+		PprofBindAddress:       pprofAddr,
 		LeaderElection:         enableLeaderElection,
 		LeaderElectionID:       "labelgroup-operator.grouping.labelgroup.io",
 		// The manager exits right after a lost lease, so it may release it early
