@@ -78,8 +78,8 @@ func parseParams() params {
 	flag.DurationVar(&p.churnDuration, "churn-duration", 60*time.Second, "how long the churn lasts")
 	flag.DurationVar(&p.profile, "profile", 0, "take a CPU profile of the operator this long from the creation of the selectors (into --out-dir)")
 	flag.DurationVar(&p.timeout, "timeout", 10*time.Minute, "give up on a phase after this long")
-	flag.StringVar(&p.informer, "informer", "", "internal: run only a metadata-only pod informer (bare or strip-managed-fields) with --kubeconfig")
-	flag.StringVar(&p.kubeconfig, "kubeconfig", "", "internal: with --informer")
+	flag.StringVar(&p.informer, "informer", "", "internal: run only a metadata-only pod informer (bare or strip-managed-fields) with --informer-kubeconfig")
+	flag.StringVar(&p.kubeconfig, "informer-kubeconfig", "", "internal: the kubeconfig of --informer")
 	flag.Parse()
 	if p.informer == "" && (p.pods < 1 || p.groups < 2 || p.namespaces < 1 || p.nodes < 1 || p.relabelShare < 0 || p.relabelShare > 1) {
 		fatalf("need --pods >= 1, --groups >= 2, --namespaces >= 1, --nodes >= 1 and 0 <= --relabel-share <= 1")
@@ -227,7 +227,7 @@ func (r *run) startTools() error {
 		return err
 	}
 	for i, mode := range []string{"bare", "strip-managed-fields"} {
-		if r.floors[i], err = r.start("floor-informer-"+mode, self, "--informer="+mode, "--kubeconfig="+r.kubeconfig); err != nil {
+		if r.floors[i], err = r.start("floor-informer-"+mode, self, "--informer="+mode, "--informer-kubeconfig="+r.kubeconfig); err != nil {
 			return err
 		}
 	}

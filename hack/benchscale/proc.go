@@ -67,6 +67,11 @@ func (p *process) stop() {
 	p.log.Close()
 }
 
+// signal sends sig to the process: SIGSTOP pauses it, SIGCONT resumes it.
+func (p *process) signal(sig syscall.Signal) error {
+	return p.cmd.Process.Signal(sig)
+}
+
 // usage is what /proc says a process has used.
 type usage struct {
 	cpu time.Duration // user + system time since it started
