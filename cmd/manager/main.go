@@ -31,6 +31,8 @@ func main() {
 		enableHTTP2          bool
 		statusMemberLimit    int
 		pprofAddr            string
+		concurrentReconciles int
+		statusWriters        int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -45,6 +47,10 @@ func main() {
 		"If set, HTTP/2 will be enabled for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
 	flag.IntVar(&statusMemberLimit, "status-member-limit", 100,
 		"The most member pod names written to a LabelGroup's status.members; status.memberCount stays exact.")
+	flag.IntVar(&concurrentReconciles, "max-concurrent-reconciles", 4,
+		"How many namespaces are reconciled at once; one namespace is never reconciled twice at once.")
+	flag.IntVar(&statusWriters, "status-writers", 16,
+		"How many LabelGroup status patches of one namespace are sent at once.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "The address Go's pprof profiles are served on, such as 127.0.0.1:6060. "+
 		"Empty (the default) serves none.")
 	opts := zap.Options{Development: false}
@@ -56,6 +62,12 @@ func main() {
 	if statusMemberLimit < 0 {
 		setupLog.Error(fmt.Errorf("--status-member-limit is %d", statusMemberLimit), "Invalid flag: --status-member-limit must be 0 or more")
 		os.Exit(2)
+	}
+	for name, value := range map[string]int{"max-concurrent-reconciles": concurrentReconciles, "status-writers": statusWriters} {
+		if value < 1 {
+			setupLog.Error(fmt.Errorf("--%s is %d", name, value), "Invalid flag: --"+name+" must be 1 or more")
+			os.Exit(2)
+		}
 	}
 
 	var tlsOpts []func(*tls.Config)
@@ -94,9 +106,11 @@ func main() {
 	}
 
 	if err := (&controller.LabelGroupReconciler{
-		Client:      mgr.GetClient(),
-		Recorder:    mgr.GetEventRecorder("labelgroup-controller"),
-		MemberLimit: statusMemberLimit,
+		Client:                  mgr.GetClient(),
+		Recorder:                mgr.GetEventRecorder("labelgroup-controller"),
+		MemberLimit:             statusMemberLimit,
+		MaxConcurrentReconciles: concurrentReconciles,
+		StatusWriters:           statusWriters,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "labelgroup")
 		os.Exit(1)
@@ -111,7 +125,8 @@ func main() {
 		os.Exit(1)
 	}
 
-	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit)
+	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit,
+		"maxConcurrentReconciles", concurrentReconciles, "statusWriters", statusWriters)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "Manager stopped with an error")
 		os.Exit(1)

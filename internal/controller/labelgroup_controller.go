@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -18,6 +20,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -36,6 +39,12 @@ type LabelGroupReconciler struct {
 	Recorder events.EventRecorder
 	// MemberLimit caps status.members; status.memberCount stays exact.
 	MemberLimit int
+	// MaxConcurrentReconciles is how many namespaces are reconciled at once
+	// (1 when 0). One namespace is never reconciled twice at once.
+	MaxConcurrentReconciles int
+	// StatusWriters is how many status patches of one namespace are in flight
+	// at once (1 when 0).
+	StatusWriters int
 
 	metrics groupMetrics
 }
@@ -54,15 +63,28 @@ func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, err
 	}
 	results := grouping.Compute(pods, engineGroups(groups), r.MemberLimit)
-
-	var errs []error
-	for i := range groups {
-		if err := r.writeStatus(ctx, &groups[i], results[i]); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs := r.writeStatuses(ctx, groups, results)
 	r.metrics.record(namespace, results)
 	return ctrl.Result{}, reconcileError(errs)
+}
+
+// writeStatuses writes the statuses that changed, up to StatusWriters at once:
+// one patch after another, a namespace of 200 changed groups waited for 200
+// round trips to the API server. Every result comes from the same read, so the
+// order of the writes does not matter. It returns the groups' errors.
+func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alpha1.LabelGroup, results []grouping.Result) []error {
+	errs := make([]error, len(groups))
+	slots := make(chan struct{}, max(1, r.StatusWriters))
+	var wg sync.WaitGroup
+	for i := range groups {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			errs[i] = r.writeStatus(ctx, &groups[i], results[i])
+		})
+	}
+	wg.Wait()
+	return slices.DeleteFunc(errs, func(err error) bool { return err == nil })
 }
 
 // reconcileError combines the errors of a namespace's groups. controller-runtime
@@ -163,6 +185,7 @@ func (r *LabelGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("labelgroup").
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
 		// Every change of a group, its status included, brings the namespace back:
 		// a status write that lost a race with the cache (see writeStatus) is
 		// retried when the newer version arrives, and a status edited by hand is
