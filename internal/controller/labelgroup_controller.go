@@ -47,6 +47,7 @@ type LabelGroupReconciler struct {
 	StatusWriters int
 
 	metrics groupMetrics
+	own     ownWrites
 }
 
 // +kubebuilder:rbac:groups=grouping.labelgroup.io,resources=labelgroups,verbs=get;list;watch
@@ -119,6 +120,9 @@ func (r *LabelGroupReconciler) readNamespace(ctx context.Context, namespace stri
 	if len(groups.Items) == 0 {
 		return nil, nil, nil
 	}
+	for i := range groups.Items {
+		groups.Items[i] = *r.own.latest(&groups.Items[i])
+	}
 	podList := &metav1.PartialObjectMetadataList{}
 	podList.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
 	if err := r.List(ctx, podList, client.InNamespace(namespace), client.UnsafeDisableDeepCopy); err != nil {
@@ -157,14 +161,16 @@ func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.
 	patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
 	if err := r.Status().Patch(ctx, group, patch); err != nil {
 		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-			// The group changed or went away since the cache read it (often by
-			// this operator's previous write); the watch event of that change
-			// brings the namespace back with a fresh view.
+			// Another writer changed the group, or it went away, since it was
+			// read (the operator's own earlier writes are read back through
+			// ownWrites); the watch event of that change brings the namespace
+			// back with a fresh view.
 			log.V(4).Info("Skipping status of a LabelGroup that changed since it was read", "reason", err.Error())
 			return nil
 		}
 		return fmt.Errorf("patching status of LabelGroup %s: %w", klog.KObj(group), err)
 	}
+	r.own.wrote(group)
 
 	if eventType, reason, ok := overlapTransition(before.Status.Conditions, desired.Conditions); ok {
 		overlapping := meta.FindStatusCondition(desired.Conditions, v1alpha1.ConditionOverlapping)
@@ -186,12 +192,12 @@ func (r *LabelGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("labelgroup").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
-		// Every change of a group, its status included, brings the namespace back:
-		// a status write that lost a race with the cache (see writeStatus) is
-		// retried when the newer version arrives, and a status edited by hand is
-		// put right. After the operator's own write the next reconcile finds
-		// nothing to change and writes nothing, so this does not loop.
-		Watches(&v1alpha1.LabelGroup{}, toNamespace).
+		// Every change of a group, its status included, brings the namespace back,
+		// except the echo of the operator's own status write (see ownWrites): a
+		// status write that lost a race with another writer (see writeStatus) is
+		// retried when that writer's version arrives, and a status edited by hand
+		// is put right.
+		Watches(&v1alpha1.LabelGroup{}, toNamespace, builder.WithPredicates(r.own.skipEchoes())).
 		// Only a pod's labels, creation and deletion change membership.
 		WatchesMetadata(&corev1.Pod{}, toNamespace, builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		Complete(r)

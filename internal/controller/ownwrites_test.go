@@ -1,0 +1,83 @@
+package controller
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+)
+
+func groupAt(name, resourceVersion string, members int32) *v1alpha1.LabelGroup {
+	return &v1alpha1.LabelGroup{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name, ResourceVersion: resourceVersion},
+		Status:     v1alpha1.LabelGroupStatus{MemberCount: members},
+	}
+}
+
+func TestOwnWritesLatest(t *testing.T) {
+	tests := []struct {
+		name           string
+		written        *v1alpha1.LabelGroup // nil: no write remembered
+		cached         *v1alpha1.LabelGroup
+		wantMembers    int32
+		wantRemembered bool
+	}{
+		{name: "nothing written reads the cache", cached: groupAt("web", "10", 1), wantMembers: 1},
+		{name: "a cache behind the write reads the write", written: groupAt("web", "12", 2), cached: groupAt("web", "9", 1), wantMembers: 2, wantRemembered: true},
+		{name: "a cache at the write reads the cache and forgets the write", written: groupAt("web", "12", 2), cached: groupAt("web", "12", 2), wantMembers: 2},
+		{name: "a cache past the write (another writer) reads the cache", written: groupAt("web", "12", 2), cached: groupAt("web", "100", 3), wantMembers: 3},
+		{name: "versions that are not ordered integers read the cache", written: groupAt("web", "b", 2), cached: groupAt("web", "a", 1), wantMembers: 1},
+		{name: "a write of another group is not read", written: groupAt("api", "12", 2), cached: groupAt("web", "9", 1), wantMembers: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var o ownWrites
+			if tt.written != nil {
+				o.wrote(tt.written)
+			}
+			if got := o.latest(tt.cached); got.Status.MemberCount != tt.wantMembers {
+				t.Errorf("latest() has memberCount %d, want %d", got.Status.MemberCount, tt.wantMembers)
+			}
+			_, remembered := o.written[keyOf(tt.cached)]
+			if remembered != tt.wantRemembered {
+				t.Errorf("write of %s remembered: %v, want %v", tt.cached.Name, remembered, tt.wantRemembered)
+			}
+		})
+	}
+}
+
+func TestSkipEchoes(t *testing.T) {
+	var o ownWrites
+	o.wrote(groupAt("web", "12", 2))
+	o.wrote(groupAt("bad", "x", 2))
+	skip := o.skipEchoes()
+	update := func(g *v1alpha1.LabelGroup) bool {
+		return skip.Update(event.UpdateEvent{ObjectOld: groupAt(g.Name, "1", 0), ObjectNew: g})
+	}
+	if update(groupAt("web", "12", 2)) {
+		t.Error("the echo of the operator's own write brought the namespace back")
+	}
+	if !update(groupAt("web", "11", 1)) {
+		t.Error("an older version, still on its way to the cache, was dropped")
+	}
+	if !update(groupAt("web", "13", 2)) {
+		t.Error("another writer's version was dropped")
+	}
+	if !update(groupAt("api", "12", 2)) {
+		t.Error("a version of a group the operator did not write was dropped")
+	}
+	if !update(groupAt("bad", "x", 2)) {
+		t.Error("a version that is not an ordered integer was dropped")
+	}
+	if !skip.Create(event.CreateEvent{Object: groupAt("web", "12", 2)}) {
+		t.Error("a create was dropped")
+	}
+	if !skip.Delete(event.DeleteEvent{Object: groupAt("web", "14", 2)}) {
+		t.Error("a delete was dropped")
+	}
+	if _, ok := o.written[keyOf(groupAt("web", "", 0))]; ok {
+		t.Error("a deleted group's write is still remembered")
+	}
+}
