@@ -49,7 +49,7 @@ func main() {
 		"The most member pod names written to a LabelGroup's status.members; status.memberCount stays exact.")
 	flag.IntVar(&concurrentReconciles, "max-concurrent-reconciles", 4,
 		"How many namespaces are reconciled at once; one namespace is never reconciled twice at once.")
-	flag.IntVar(&statusWriters, "status-writers", 16,
+	flag.IntVar(&statusWriters, "status-writers", 64,
 		"How many LabelGroup status patches of one namespace are sent at once.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "The address Go's pprof profiles are served on, such as 127.0.0.1:6060. "+
 		"Empty (the default) serves none.")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -48,6 +49,7 @@ type LabelGroupReconciler struct {
 
 	metrics groupMetrics
 	own     ownWrites
+	events  namespaceEvents
 }
 
 // +kubebuilder:rbac:groups=grouping.labelgroup.io,resources=labelgroups,verbs=get;list;watch
@@ -59,12 +61,18 @@ type LabelGroupReconciler struct {
 // status, writes the ones that changed and publishes the metrics.
 func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	namespace := req.Namespace
+	// Taken before the read: an event counted after it may be newer than what
+	// the read saw.
+	seen := r.events.count(namespace)
 	groups, pods, err := r.readNamespace(ctx, namespace)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	if len(groups) == 0 {
+		r.events.forget(namespace)
+	}
 	results := grouping.Compute(pods, engineGroups(groups), r.MemberLimit)
-	errs := r.writeStatuses(ctx, groups, results)
+	errs := r.writeStatuses(ctx, groups, results, func() bool { return r.events.count(namespace) != seen })
 	r.metrics.record(namespace, results)
 	return ctrl.Result{}, reconcileError(errs)
 }
@@ -73,15 +81,39 @@ func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 // one patch after another, a namespace of 200 changed groups waited for 200
 // round trips to the API server. Every result comes from the same read, so the
 // order of the writes does not matter. It returns the groups' errors.
-func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alpha1.LabelGroup, results []grouping.Result) []error {
-	errs := make([]error, len(groups))
-	slots := make(chan struct{}, max(1, r.StatusWriters))
-	var wg sync.WaitGroup
+//
+// Once superseded says a newer event has brought the namespace back, the
+// writes not yet started are left to the next reconcile, which is already
+// queued and will compute them from a newer read: under a stream of relabels
+// the old loop spent most of its time writing statuses it was about to
+// overwrite. The first round of StatusWriters writes always goes out, stalest
+// group first, so every group gets its turn however long the stream lasts.
+func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alpha1.LabelGroup, results []grouping.Result, superseded func() bool) []error {
+	writers := max(1, r.StatusWriters)
+	keys := make([]types.NamespacedName, len(groups))
+	var changed []int
+	now := metav1.Now()
 	for i := range groups {
+		keys[i] = types.NamespacedName{Namespace: groups[i].Namespace, Name: groups[i].Name}
+		if !equality.Semantic.DeepEqual(groups[i].Status, computeStatus(groups[i].Status, groups[i].Generation, results[i], now)) {
+			changed = append(changed, i)
+		}
+	}
+	r.own.stalestFirst(keys, changed)
+
+	errs := make([]error, len(groups))
+	slots := make(chan struct{}, writers)
+	var wg sync.WaitGroup
+	for n, i := range changed {
+		if n >= writers && superseded() {
+			logf.FromContext(ctx).V(4).Info("Leaving the remaining statuses to the next reconcile", "written", n, "left", len(changed)-n)
+			break
+		}
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
 			errs[i] = r.writeStatus(ctx, &groups[i], results[i])
+			r.own.tookTurn(keys[i], time.Now())
 		})
 	}
 	wg.Wait()
@@ -187,6 +219,7 @@ func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.
 // every event to its namespace.
 func (r *LabelGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	toNamespace := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		r.events.add(obj.GetNamespace())
 		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace()}}}
 	})
 	return ctrl.NewControllerManagedBy(mgr).

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
@@ -29,6 +30,7 @@ import (
 type ownWrites struct {
 	mu      sync.Mutex
 	written map[types.NamespacedName]*v1alpha1.LabelGroup
+	turns   map[types.NamespacedName]time.Time // see stalestFirst
 }
 
 // wrote records a group as the API server returned it after a write.
@@ -80,6 +82,7 @@ func (o *ownWrites) forget(group *v1alpha1.LabelGroup) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	delete(o.written, keyOf(group))
+	delete(o.turns, keyOf(group))
 }
 
 // skipEchoes is the predicate of the LabelGroup watch: every event but the

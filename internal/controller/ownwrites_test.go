@@ -1,9 +1,12 @@
 package controller
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
@@ -79,5 +82,43 @@ func TestSkipEchoes(t *testing.T) {
 	}
 	if _, ok := o.written[keyOf(groupAt("web", "", 0))]; ok {
 		t.Error("a deleted group's write is still remembered")
+	}
+}
+
+func TestStalestFirst(t *testing.T) {
+	var o ownWrites
+	keys := []types.NamespacedName{{Namespace: "shop", Name: "a"}, {Namespace: "shop", Name: "b"}, {Namespace: "shop", Name: "c"}, {Namespace: "shop", Name: "d"}}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	o.tookTurn(keys[0], base.Add(3*time.Second))
+	o.tookTurn(keys[1], base.Add(1*time.Second))
+	o.tookTurn(keys[3], base.Add(2*time.Second))
+	indexes := []int{0, 1, 2, 3}
+	o.stalestFirst(keys, indexes)
+	// c was never written, then b, d and a by the time of their last turn.
+	if want := []int{2, 1, 3, 0}; !slices.Equal(indexes, want) {
+		t.Errorf("stalestFirst() = %v, want %v", indexes, want)
+	}
+	o.forget(&v1alpha1.LabelGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "a"}})
+	indexes = []int{0, 1}
+	o.stalestFirst(keys, indexes)
+	if want := []int{0, 1}; !slices.Equal(indexes, want) {
+		t.Errorf("after a is deleted, stalestFirst() = %v, want %v", indexes, want)
+	}
+}
+
+func TestNamespaceEvents(t *testing.T) {
+	var e namespaceEvents
+	seen := e.count("shop")
+	e.add("other")
+	if e.count("shop") != seen {
+		t.Error("an event of another namespace supersedes a reconcile of shop")
+	}
+	e.add("shop")
+	if e.count("shop") == seen {
+		t.Error("an event of shop does not supersede a reconcile of shop")
+	}
+	e.forget("shop")
+	if e.count("shop") != 0 {
+		t.Errorf("a forgotten namespace counts %d events", e.count("shop"))
 	}
 }
