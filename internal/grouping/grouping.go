@@ -99,26 +99,17 @@ func membersOf(selectors []labels.Selector, pods []Pod) []bitset {
 	for i := range members {
 		members[i] = newBitset(len(pods))
 	}
+	index := newSelectorIndex(selectors)
 	var matching []int // the selectors that match the labels of the current run of pods
 	for i, pod := range pods {
 		if i == 0 || !maps.Equal(pod.Labels, pods[i-1].Labels) {
-			matching = matchingSelectors(selectors, pod.Labels, matching[:0])
+			matching = index.matching(selectors, pod.Labels, matching[:0])
 		}
 		for _, s := range matching {
 			members[s].add(i)
 		}
 	}
 	return members
-}
-
-// matchingSelectors appends to matching the indexes of the selectors that match podLabels.
-func matchingSelectors(selectors []labels.Selector, podLabels map[string]string, matching []int) []int {
-	for i, sel := range selectors {
-		if sel != nil && sel.Matches(labels.Set(podLabels)) {
-			matching = append(matching, i)
-		}
-	}
-	return matching
 }
 
 // memberNames returns the names of the first limit members, of which there are
