@@ -281,6 +281,23 @@ func (r *run) fetchProfile(path, file string) {
 	logf("saved %s", f.Name())
 }
 
+// fetchAPIServerProfile saves a CPU profile of kube-apiserver (its
+// /debug/pprof, which admin may read), to see what the tools' writes cost it.
+func (r *run) fetchAPIServerProfile(ctx context.Context, seconds int) {
+	data, err := r.w.kube.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").
+		Param("seconds", fmt.Sprint(seconds)).Timeout(time.Duration(seconds+30) * time.Second).DoRaw(ctx)
+	if err != nil {
+		logf("kube-apiserver profile: %v", err)
+		return
+	}
+	file := filepath.Join(r.p.outDir, "kube-apiserver-cpu.pprof")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		logf("kube-apiserver profile: %v", err)
+		return
+	}
+	logf("saved %s", file)
+}
+
 func (r *run) clients(cfg *rest.Config) (kubernetes.Interface, client.Client, cache.Cache, error) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {

@@ -26,6 +26,7 @@ var kwokStages []byte
 type phaseResult struct {
 	took      [2]time.Duration // from the phase's start until every record was right
 	lag       [2]time.Duration // from the phase's last write until every record was right
+	delivery  time.Duration    // from the phase's last write until the harness's own pod watch saw every change
 	cpu       [2]time.Duration
 	writes    [2]int64
 	wroteOver time.Duration // how long the harness took to make the phase's writes
@@ -132,12 +133,15 @@ func (r *run) measure(ctx context.Context, write func() error) (phaseResult, err
 	}
 	wrote := time.Now()
 	res.wroteOver = wrote.Sub(began)
+	stopProgress := r.logProgress(began)
 	last, err := r.tr.converged(ctx, 2*time.Second, r.p.timeout)
+	stopProgress()
 	if err != nil {
 		return res, err
 	}
 	after := [2]usage{mustUsage(r.kcm), mustUsage(r.op)}
 	writesAfter := r.tr.writeCounts()
+	res.delivery = max(0, r.tr.deliveredAt().Sub(wrote))
 	for t := range 2 {
 		res.took[t] = last[t].Sub(began)
 		res.lag[t] = max(0, last[t].Sub(wrote))
@@ -151,6 +155,32 @@ func (r *run) measure(ctx context.Context, write func() error) (phaseResult, err
 // paused (SIGSTOP), then resumes both at once: each then finds all the new
 // selectors at the same moment, and the time measured is the tool's, not how
 // fast the harness can create 2 × groups objects on a busy machine.
+// logProgress logs, every 100 ms until stopped, how many records of each tool
+// are still wrong and how many writes each made: the phase's timeline, for
+// the log only.
+func (r *run) logProgress(since time.Time) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			r.tr.mu.Lock()
+			wrong := [2]int{len(r.tr.wrong[0]), len(r.tr.wrong[1])}
+			writes := r.tr.writes
+			r.tr.mu.Unlock()
+			if wrong[0]+wrong[1] > 0 {
+				logf("  +%.1fs wrong: %d Services, %d LabelGroups; writes so far: %d, %d", time.Since(since).Seconds(), wrong[0], wrong[1], writes[0], writes[1])
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
 func (r *run) newSelectors(ctx context.Context) (phaseResult, error) {
 	n := r.p.groups * r.p.namespaces
 	tools := []*process{r.kcm, r.op}
@@ -168,6 +198,7 @@ func (r *run) newSelectors(ctx context.Context) (phaseResult, error) {
 	created := time.Since(began)
 	if r.p.profile > 0 {
 		go r.fetchProfile(fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(r.p.profile.Seconds())), "operator-cpu.pprof")
+		go r.fetchAPIServerProfile(ctx, int(r.p.profile.Seconds()))
 	}
 	res, err := r.measure(ctx, func() error {
 		for _, p := range tools {
@@ -313,6 +344,7 @@ func (r *run) churn(ctx context.Context) error {
 	fmt.Fprintf(r.out, "\n### Churn: %d relabels/s for %s over %d pods, %d groups per namespace\n\n", r.p.churnRate, r.p.churnDuration, r.p.pods, r.p.groups)
 	fmt.Fprintf(r.out, "| | %s | %s | ratio |\n| --- | --- | --- | --- |\n", endpointSlices, operator)
 	fmt.Fprintf(r.out, "| lag when the churn stops | %.2f s | %.2f s | %.2f |\n", res.lag[0].Seconds(), res.lag[1].Seconds(), ratio(res.lag[1], res.lag[0]))
+	fmt.Fprintf(r.out, "| the harness's own pod watch saw the last relabel after | %.2f s | | |\n", res.delivery.Seconds())
 	fmt.Fprintf(r.out, "| CPU | %.2f s | %.2f s | %.2f |\n", res.cpu[0].Seconds(), res.cpu[1].Seconds(), ratio(res.cpu[1], res.cpu[0]))
 	for t, name := range []string{"EndpointSlice writes", "LabelGroup status writes"} {
 		s := stats[t]
@@ -346,6 +378,8 @@ func (r *run) report(empty, withPods, end snapshot, sel, rel phaseResult, noop [
 	row(fmt.Sprintf("%d new selectors (created in %.2f s with both paused): all records complete after the resume", p.groups*p.namespaces, sel.wroteOver.Seconds()), sel.took[0], sel.took[1])
 	row(fmt.Sprintf("%d relabels (written over %.2f s): converged after the first", relabelled, rel.wroteOver.Seconds()), rel.took[0], rel.took[1])
 	row("lag after the last relabel", rel.lag[0], rel.lag[1])
+	row(fmt.Sprintf("lag after the harness's own pod watch saw the last relabel (%.2f s after it was written)", rel.delivery.Seconds()),
+		max(0, rel.lag[0]-rel.delivery), max(0, rel.lag[1]-rel.delivery))
 	row("CPU during the new selectors", sel.cpu[0], sel.cpu[1])
 	row("CPU during the relabels", rel.cpu[0], rel.cpu[1])
 	fmt.Fprintf(w, "| RSS at the end | %.1f MiB | %.1f MiB | %.2f |\n", mib(end.kcm.rss), mib(end.op.rss), float64(end.op.rss)/float64(end.kcm.rss))

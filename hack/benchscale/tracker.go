@@ -8,7 +8,9 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
@@ -54,6 +56,11 @@ type tracker struct {
 	// perSecond counts writes per record and wall-clock second while counting.
 	counting  bool
 	perSecond [2]map[key]map[int64]int
+	// undelivered holds the relabelled pods whose new label the harness's own
+	// pod watch has not seen yet, and delivered when it last saw them all: no
+	// tool can be right before the API server has told it of the change.
+	undelivered map[key]string
+	delivered   time.Time
 }
 
 func newTracker(memberLimit int) *tracker {
@@ -62,6 +69,7 @@ func newTracker(memberLimit int) *tracker {
 		expected:    map[key]map[string]bool{},
 		slices:      map[key]map[string][]string{},
 		groups:      map[key]groupStatus{},
+		undelivered: map[key]string{},
 	}
 	for i := range t.wrong {
 		t.wrong[i] = map[key]bool{}
@@ -84,6 +92,17 @@ func (t *tracker) watch(ctx context.Context, c cache.Cache) error {
 				t.sliceChanged(s, true)
 			}
 		},
+	}); err != nil {
+		return err
+	}
+	pods := &metav1.PartialObjectMetadata{}
+	pods.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Pod"))
+	pi, err := c.GetInformer(ctx, pods)
+	if err != nil {
+		return err
+	}
+	if _, err := pi.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(_, obj any) { t.podChanged(obj.(*metav1.PartialObjectMetadata)) },
 	}); err != nil {
 		return err
 	}
@@ -148,6 +167,25 @@ func (t *tracker) countWrite(tl tool, k key) {
 	t.perSecond[tl][k][time.Now().Unix()]++
 }
 
+func (t *tracker) podChanged(p *metav1.PartialObjectMetadata) {
+	k := key{p.Namespace, p.Name}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if want, ok := t.undelivered[k]; ok && p.Labels[groupLabel] == want {
+		delete(t.undelivered, k)
+		if len(t.undelivered) == 0 {
+			t.delivered = time.Now()
+		}
+	}
+}
+
+// deliveredAt returns when the harness's pod watch last caught up with every relabel.
+func (t *tracker) deliveredAt() time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.delivered
+}
+
 // expect records that the selector k now picks pods.
 func (t *tracker) expect(k key, pods map[string]bool) {
 	t.mu.Lock()
@@ -163,6 +201,7 @@ func (t *tracker) move(from, to key, pod string) {
 	defer t.mu.Unlock()
 	delete(t.expected[from], pod)
 	t.expected[to][pod] = true
+	t.undelivered[key{from.namespace, pod}] = to.name
 	for _, k := range []key{from, to} {
 		t.recheck(endpointSlices, k)
 		t.recheck(operator, k)
