@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -33,6 +34,7 @@ func main() {
 		pprofAddr            string
 		concurrentReconciles int
 		statusWriters        int
+		reconcileInterval    time.Duration
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -51,6 +53,9 @@ func main() {
 		"How many namespaces are reconciled at once; one namespace is never reconciled twice at once.")
 	flag.IntVar(&statusWriters, "status-writers", 64,
 		"How many LabelGroup status patches of one namespace are sent at once.")
+	flag.DurationVar(&reconcileInterval, "min-reconcile-interval", 250*time.Millisecond,
+		"The shortest time between two reconciles of one namespace caused by pod events: the first of a quiet namespace is handled at once, "+
+			"the events that follow within this time together by one reconcile. 0 reconciles on every event.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "The address Go's pprof profiles are served on, such as 127.0.0.1:6060. "+
 		"Empty (the default) serves none.")
 	opts := zap.Options{Development: false}
@@ -61,6 +66,10 @@ func main() {
 
 	if statusMemberLimit < 0 {
 		setupLog.Error(fmt.Errorf("--status-member-limit is %d", statusMemberLimit), "Invalid flag: --status-member-limit must be 0 or more")
+		os.Exit(2)
+	}
+	if reconcileInterval < 0 {
+		setupLog.Error(fmt.Errorf("--min-reconcile-interval is %s", reconcileInterval), "Invalid flag: --min-reconcile-interval must be 0 or more")
 		os.Exit(2)
 	}
 	for name, value := range map[string]int{"max-concurrent-reconciles": concurrentReconciles, "status-writers": statusWriters} {
@@ -111,6 +120,7 @@ func main() {
 		MemberLimit:             statusMemberLimit,
 		MaxConcurrentReconciles: concurrentReconciles,
 		StatusWriters:           statusWriters,
+		MinReconcileInterval:    reconcileInterval,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "labelgroup")
 		os.Exit(1)
@@ -126,7 +136,8 @@ func main() {
 	}
 
 	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit,
-		"maxConcurrentReconciles", concurrentReconciles, "statusWriters", statusWriters)
+		"maxConcurrentReconciles", concurrentReconciles, "statusWriters", statusWriters,
+		"minReconcileInterval", reconcileInterval)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "Manager stopped with an error")
 		os.Exit(1)

@@ -22,7 +22,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -46,10 +45,14 @@ type LabelGroupReconciler struct {
 	// StatusWriters is how many status patches of one namespace are in flight
 	// at once (1 when 0).
 	StatusWriters int
+	// MinReconcileInterval is the shortest time between the starts of two
+	// reconciles of one namespace (none when 0); see namespacePacer.
+	MinReconcileInterval time.Duration
 
 	metrics groupMetrics
 	own     ownWrites
 	events  namespaceEvents
+	pacer   namespacePacer
 }
 
 // +kubebuilder:rbac:groups=grouping.labelgroup.io,resources=labelgroups,verbs=get;list;watch
@@ -64,12 +67,14 @@ func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	// Taken before the read: an event counted after it may be newer than what
 	// the read saw.
 	seen := r.events.count(namespace)
+	r.pacer.started(namespace, time.Now())
 	groups, pods, err := r.readNamespace(ctx, namespace)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if len(groups) == 0 {
 		r.events.forget(namespace)
+		r.pacer.forget(namespace)
 	}
 	results := grouping.Compute(pods, engineGroups(groups), r.MemberLimit)
 	errs := r.writeStatuses(ctx, groups, results, func() bool { return r.events.count(namespace) != seen })
@@ -191,7 +196,9 @@ func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.
 	group.Status = desired
 	log.V(4).Info("Patching status", "members", desired.MemberCount, "overlaps", len(desired.Overlaps))
 	patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
+	r.own.writing(group)
 	if err := r.Status().Patch(ctx, group, patch); err != nil {
+		r.own.notWritten(group)
 		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 			// Another writer changed the group, or it went away, since it was
 			// read (the operator's own earlier writes are read back through
@@ -218,10 +225,7 @@ func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.
 // the engine needs; a full pod cache costs several times the memory) and maps
 // every event to its namespace.
 func (r *LabelGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	toNamespace := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
-		r.events.add(obj.GetNamespace())
-		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace()}}}
-	})
+	r.pacer.interval = r.MinReconcileInterval
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("labelgroup").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
@@ -230,8 +234,8 @@ func (r *LabelGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// status write that lost a race with another writer (see writeStatus) is
 		// retried when that writer's version arrives, and a status edited by hand
 		// is put right.
-		Watches(&v1alpha1.LabelGroup{}, toNamespace, builder.WithPredicates(r.own.skipEchoes())).
+		Watches(&v1alpha1.LabelGroup{}, r.enqueueNamespace(false), builder.WithPredicates(r.own.skipEchoes())).
 		// Only a pod's labels, creation and deletion change membership.
-		WatchesMetadata(&corev1.Pod{}, toNamespace, builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		WatchesMetadata(&corev1.Pod{}, r.enqueueNamespace(true), builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		Complete(r)
 }

@@ -4,6 +4,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -30,7 +32,34 @@ import (
 type ownWrites struct {
 	mu      sync.Mutex
 	written map[types.NamespacedName]*v1alpha1.LabelGroup
-	turns   map[types.NamespacedName]time.Time // see stalestFirst
+	pending map[types.NamespacedName]*v1alpha1.LabelGroup // sent, no answer yet
+	turns   map[types.NamespacedName]time.Time            // see stalestFirst
+}
+
+// writing records a status patch about to be sent. Its watch event may arrive
+// before the patch's answer: an event of the same generation with the same
+// status is then recognised as its echo too (and were it another writer's, it
+// would still bring nothing to compute).
+func (o *ownWrites) writing(group *v1alpha1.LabelGroup) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.pending == nil {
+		o.pending = map[types.NamespacedName]*v1alpha1.LabelGroup{}
+	}
+	sent := group.DeepCopy()
+	// The API server keeps condition times to the second.
+	for i := range sent.Status.Conditions {
+		c := &sent.Status.Conditions[i]
+		c.LastTransitionTime = metav1.NewTime(c.LastTransitionTime.Truncate(time.Second))
+	}
+	o.pending[keyOf(group)] = sent
+}
+
+// notWritten forgets a patch that failed.
+func (o *ownWrites) notWritten(group *v1alpha1.LabelGroup) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.pending, keyOf(group))
 }
 
 // wrote records a group as the API server returned it after a write.
@@ -41,6 +70,7 @@ func (o *ownWrites) wrote(group *v1alpha1.LabelGroup) {
 		o.written = map[types.NamespacedName]*v1alpha1.LabelGroup{}
 	}
 	o.written[keyOf(group)] = group
+	delete(o.pending, keyOf(group))
 }
 
 func keyOf(group *v1alpha1.LabelGroup) types.NamespacedName {
@@ -69,6 +99,10 @@ func (o *ownWrites) latest(cached *v1alpha1.LabelGroup) *v1alpha1.LabelGroup {
 func (o *ownWrites) isEcho(group *v1alpha1.LabelGroup) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if sent, ok := o.pending[keyOf(group)]; ok && sent.Generation == group.Generation &&
+		equality.Semantic.DeepEqual(sent.Status, group.Status) {
+		return true
+	}
 	written, ok := o.written[keyOf(group)]
 	if !ok {
 		return false
@@ -82,6 +116,7 @@ func (o *ownWrites) forget(group *v1alpha1.LabelGroup) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	delete(o.written, keyOf(group))
+	delete(o.pending, keyOf(group))
 	delete(o.turns, keyOf(group))
 }
 

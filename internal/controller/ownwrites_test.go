@@ -122,3 +122,38 @@ func TestNamespaceEvents(t *testing.T) {
 		t.Errorf("a forgotten namespace counts %d events", e.count("shop"))
 	}
 }
+
+// The watch event of a patch can arrive before the patch's answer.
+func TestSkipEchoesBeforeTheAnswer(t *testing.T) {
+	var o ownWrites
+	sent := groupAt("web", "", 2)
+	sent.Generation = 3
+	sent.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+		LastTransitionTime: metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 123456789, time.UTC))}}
+	o.writing(sent)
+	skip := o.skipEchoes()
+	stored := func(generation int64, members int32) *v1alpha1.LabelGroup {
+		g := groupAt("web", "40", members)
+		g.Generation = generation
+		// As read back: the condition time to the second.
+		g.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+			LastTransitionTime: metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}}
+		return g
+	}
+	update := func(g *v1alpha1.LabelGroup) bool {
+		return skip.Update(event.UpdateEvent{ObjectOld: groupAt("web", "1", 0), ObjectNew: g})
+	}
+	if update(stored(3, 2)) {
+		t.Error("the echo of a patch still in flight brought the namespace back")
+	}
+	if !update(stored(3, 5)) {
+		t.Error("a version with another status was dropped")
+	}
+	if !update(stored(4, 2)) {
+		t.Error("a version of a new generation was dropped")
+	}
+	o.notWritten(sent)
+	if !update(stored(3, 2)) {
+		t.Error("a version was dropped as the echo of a patch that failed")
+	}
+}
