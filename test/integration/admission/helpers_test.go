@@ -135,3 +135,5 @@ func (w *worker) sync() error {
 		}
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }
