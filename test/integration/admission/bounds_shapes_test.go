@@ -32,6 +32,15 @@ func longValues(n int) []string {
 	return values
 }
 
+// otherLongValues returns n long values none of longValues returns.
+func otherLongValues(n int) []string {
+	values := make([]string, n)
+	for i := range values {
+		values[i] = fmt.Sprintf("%s%02d", strings.Repeat("w", 61), i)
+	}
+	return values
+}
+
 // boundsShape is a pair of LabelGroups at the CRD's bounds: 32 matchLabels
 // and 32 expressions of up to 64 values on each side, with keys and values
 // as long as allowed.
@@ -85,6 +94,16 @@ func boundsShapes() []boundsShape {
 	o, p = manyKeys("many-keys-apart", v1alpha1.MaxMatchExpressions)
 	shapes = append(shapes, boundsShape{"64 keys, apart",
 		"64 In expressions on 64 keys: 64 candidate lists, every key compared with every other", o, p, true})
+	o, p = manyKeys("many-keys-last", v1alpha1.MaxMatchExpressions)
+	p.Spec.Selector.MatchExpressions[v1alpha1.MaxMatchExpressions-1] = v1alpha1.LabelSelectorRequirement{
+		Key: v1alpha1.LabelKey(longKey(v1alpha1.MaxMatchExpressions - 1)), Operator: v1alpha1.LabelSelectorOpIn,
+	}
+	for _, v := range otherLongValues(v1alpha1.MaxValues) {
+		p.Spec.Selector.MatchExpressions[v1alpha1.MaxMatchExpressions-1].Values = append(
+			p.Spec.Selector.MatchExpressions[v1alpha1.MaxMatchExpressions-1].Values, v1alpha1.LabelValue(v))
+	}
+	shapes = append(shapes, boundsShape{"63 keys, disjoint on the last",
+		"as above, but the last expression is an In of 64 other values on a key of the other side: found only by the last check", o, p, false})
 	o, p = manyKeys("many-keys-shared", 0)
 	shapes = append(shapes, boundsShape{"32 keys, shared",
 		"each side has In on the same 32 keys: 32 candidate lists of 64 values, each checked against the other side", o, p, true})

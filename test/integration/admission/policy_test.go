@@ -168,43 +168,46 @@ func newInProcessPolicy(policy *admissionregistrationv1.ValidatingAdmissionPolic
 	return p, nil
 }
 
+// run evaluates evaluator for object (created) against params, as the API
+// server does for one param, and returns its results and their total cost.
+func (p *inProcessPolicy) run(evaluator plugincel.ConditionEvaluator, object, params *unstructured.Unstructured) ([]plugincel.EvaluationResult, int64, error) {
+	gvk := v1alpha1.GroupVersion.WithKind("LabelGroup")
+	attrs := admission.NewAttributesRecord(object, nil, gvk, object.GetNamespace(), object.GetName(),
+		v1alpha1.GroupVersion.WithResource("labelgroups"), "", admission.Create, &metav1.CreateOptions{}, false,
+		&user.DefaultInfo{Name: "tester"})
+	versioned := &admission.VersionedAttributes{Attributes: attrs, VersionedKind: gvk, VersionedObject: admission.NewLazyObject(object)}
+	request := plugincel.CreateAdmissionRequest(attrs, metav1.GroupVersionResource(attrs.GetResource()), metav1.GroupVersionKind(gvk))
+	request.UserInfo = authenticationv1.UserInfo{Username: "tester"}
+	results, remaining, err := evaluator.ForInput(context.Background(), versioned, request,
+		plugincel.OptionalVariableBindings{VersionedParams: params}, nil, celconfig.RuntimeCELCostBudget)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, r := range results {
+		if r.Error != nil {
+			return nil, 0, r.Error
+		}
+	}
+	return results, celconfig.RuntimeCELCostBudget - remaining, nil
+}
+
 // evaluate runs the policy's validation for object (created) against params,
 // as the API server would for one param, and reports its cost.
 func (p *inProcessPolicy) evaluate(object, params *unstructured.Unstructured) (costReport, error) {
-	run := func(evaluator plugincel.ConditionEvaluator) ([]plugincel.EvaluationResult, int64, error) {
-		gvk := v1alpha1.GroupVersion.WithKind("LabelGroup")
-		attrs := admission.NewAttributesRecord(object, nil, gvk, object.GetNamespace(), object.GetName(),
-			v1alpha1.GroupVersion.WithResource("labelgroups"), "", admission.Create, &metav1.CreateOptions{}, false,
-			&user.DefaultInfo{Name: "tester"})
-		versioned := &admission.VersionedAttributes{Attributes: attrs, VersionedKind: gvk, VersionedObject: admission.NewLazyObject(object)}
-		request := plugincel.CreateAdmissionRequest(attrs, metav1.GroupVersionResource(attrs.GetResource()), metav1.GroupVersionKind(gvk))
-		request.UserInfo = authenticationv1.UserInfo{Username: "tester"}
-		results, remaining, err := evaluator.ForInput(context.Background(), versioned, request,
-			plugincel.OptionalVariableBindings{VersionedParams: params}, nil, celconfig.RuntimeCELCostBudget)
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, r := range results {
-			if r.Error != nil {
-				return nil, 0, r.Error
-			}
-		}
-		return results, celconfig.RuntimeCELCostBudget - remaining, nil
-	}
 	report := costReport{Variables: map[string]int64{}}
-	results, total, err := run(p.validation)
+	results, total, err := p.run(p.validation, object, params)
 	if err != nil {
 		return report, err
 	}
 	report.Total = total
 	report.Admit = results[0].EvalResult.Value() == true
-	_, overhead, err := run(p.probes[0])
+	_, overhead, err := p.run(p.probes[0], object, params)
 	if err != nil {
 		return report, err
 	}
 	previous := overhead
 	for k, name := range p.variables {
-		_, cost, err := run(p.probes[k+1])
+		_, cost, err := p.run(p.probes[k+1], object, params)
 		if err != nil {
 			return report, fmt.Errorf("variable %s: %w", name, err)
 		}
