@@ -73,6 +73,10 @@ test: verify vet $(ENVTEST_BINARIES) ## Run every test: verify, unit, envtest in
 bench: ## Run the benchmarks of the pure packages.
 	go test ./internal/... -run '^$$' -bench . -benchmem
 
+.PHONY: bench-admission
+bench-admission: $(ENVTEST_BINARIES) ## Measure LabelGroup create latency with config/admission installed, on envtest (slow; not part of test).
+	go test ./test/integration/admission/ -run '^$$' -bench . -benchtime 10x -timeout 60m
+
 ##@ Build
 
 .PHONY: demo

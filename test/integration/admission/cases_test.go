@@ -148,6 +148,7 @@ var _ = Describe("Groups that already overlap (created before the policy)", func
 	It("take metadata-only updates, finalizers included, and status writes", func() {
 		web := get("web")
 		web.Labels = map[string]string{"team": "shop"}
+		web.Annotations = map[string]string{"example.com/owner": "shop"}
 		web.Finalizers = []string{"example.com/hold"}
 		Expect(k8sClient.Update(ctx, web)).To(Succeed())
 
