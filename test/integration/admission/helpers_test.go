@@ -137,3 +137,5 @@ func (w *worker) sync() error {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+func clientKey(name string) client.ObjectKey { return client.ObjectKey{Name: name} }
