@@ -102,8 +102,10 @@ func toUnstructured(group *v1alpha1.LabelGroup) *unstructured.Unstructured {
 type inProcessPolicy struct {
 	variables  []string
 	validation plugincel.ConditionEvaluator
-	// probes[k] touches variables 0..k, in order; probes[len] touches a
-	// constant, to measure what a probe costs by itself.
+	// probes[k] touches variables 0..k-1 in order, then a constant: the
+	// difference between probes k+1 and k, less what probing a constant
+	// costs (probes[0]), is variable k's own cost. (The matchConditions,
+	// which the API server budgets apart, are not evaluated here.)
 	probes []plugincel.ConditionEvaluator
 }
 
