@@ -86,11 +86,13 @@ bench: ## Run the benchmarks of the pure packages.
 ##@ Packaging and alerting: the Helm chart, promtool
 
 .PHONY: chart-files
-chart-files: ## Copy the generated CRD, the manager's role and the alert rules into charts/labelgroup-operator (make manifests runs it).
+chart-files: ## Copy the generated CRD, the manager's role, the alert rules and the admission policy into charts/labelgroup-operator (make manifests runs it).
 	rm -f charts/labelgroup-operator/crds/*.yaml
 	cp config/crd/bases/*.yaml charts/labelgroup-operator/crds/
 	cp config/rbac/role.yaml charts/labelgroup-operator/files/manager-role.yaml
 	cp config/prometheus/prometheus_rule.yaml charts/labelgroup-operator/files/prometheus-rule.yaml
+	cp config/admission/policy.yaml charts/labelgroup-operator/files/admission-policy.yaml
+	cp config/admission/binding.yaml charts/labelgroup-operator/files/admission-binding.yaml
 
 .PHONY: promtool
 promtool: ## Install promtool from Debian's prometheus package when missing (needs root).
@@ -102,6 +104,10 @@ test-manifests: $(MANIFEST_TEST_TOOLS) ## Check the shipped manifests: helm lint
 
 $(HELM):
 	$(call go-install-tool,$@,helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
+
+.PHONY: bench-admission
+bench-admission: $(ENVTEST_BINARIES) ## Measure LabelGroup create latency with config/admission installed, on envtest (slow; not part of test).
+	go test ./test/integration/admission/ -run '^$$' -bench . -benchtime 10x -timeout 60m
 
 ##@ Build
 

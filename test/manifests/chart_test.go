@@ -17,7 +17,7 @@ import (
 )
 
 // everythingOn turns on every optional part of the chart.
-var everythingOn = []string{"ha.enabled=true", "metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true"}
+var everythingOn = []string{"ha.enabled=true", "metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true", "admissionPolicy.enabled=true"}
 
 func TestHelmLint(t *testing.T) {
 	// --strict fails on warnings too, such as a name longer than 63 characters.
@@ -68,6 +68,24 @@ func TestChartMakesTheObjectsKustomizeDoes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// admissionPolicy.enabled renders the objects of config/admission, apart from
+// labels, and nothing of them by default.
+func TestChartAdmissionPolicyIsConfigAdmission(t *testing.T) {
+	admission := func(objects []object) []object {
+		return append(only(objects, "ValidatingAdmissionPolicy"), only(objects, "ValidatingAdmissionPolicyBinding")...)
+	}
+	if got := admission(helmTemplate(t)); len(got) != 0 {
+		t.Errorf("the default render has %d admission objects; the policy is opt-in", len(got))
+	}
+	fromKustomize := comparable(t, kustomize(t, "config/admission"))
+	fromChart := comparable(t, admission(helmTemplate(t, "admissionPolicy.enabled=true")))
+	if len(fromKustomize) != 2 || !reflect.DeepEqual(fromChart, fromKustomize) {
+		wantYAML, _ := yaml.Marshal(fromKustomize)
+		gotYAML, _ := yaml.Marshal(fromChart)
+		t.Errorf("admissionPolicy.enabled differs from config/admission.\nkustomize:\n%s\nchart:\n%s", wantYAML, gotYAML)
 	}
 }
 
