@@ -166,7 +166,14 @@ func (o *CreateOptions) Validate() error {
 // Run creates the group (or not, on a dry run) and prints it.
 func (o *CreateOptions) Run(ctx context.Context) error {
 	if o.DryRun == dryRunClient {
-		return o.printer.PrintObj(o.group, o.Out)
+		// Print what would be sent: no status, which the API server drops
+		// on create anyway, so the manifest is fit to commit.
+		content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o.group)
+		if err != nil {
+			return err
+		}
+		delete(content, "status")
+		return o.printer.PrintObj(&unstructured.Unstructured{Object: content}, o.Out)
 	}
 	c, err := o.newClient()
 	if err != nil {
