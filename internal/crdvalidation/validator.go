@@ -129,20 +129,21 @@ func (v *Validator) Handles(gvk schema.GroupVersionKind) bool {
 
 // Validate runs on a copy of obj what a create with strict field validation
 // (kubectl apply's default) runs in the API server: prune and coerce, refusing
-// unknown fields; default; then the create strategy's validation. It returns
-// nil when the API server would accept obj, else an error worded as the API
+// unknown fields; default; then the create strategy's validation. When the API
+// server would accept obj, it returns the object as the server would store it
+// (nulls pruned, defaults set, no status); else an error worded as the API
 // server words it. obj must be of a kind Handles.
-func (v *Validator) Validate(obj *unstructured.Unstructured) error {
+func (v *Validator) Validate(obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	gvk := obj.GroupVersionKind()
 	ver, ok := v.kinds[gvk]
 	if !ok {
-		return fmt.Errorf("no CustomResourceDefinition serves %s", gvk)
+		return nil, fmt.Errorf("no CustomResourceDefinition serves %s", gvk)
 	}
 	u := obj.DeepCopy()
 	if unknown, err := coerce(u, ver.structural); err != nil {
-		return apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err))
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err))
 	} else if len(unknown) > 0 {
-		return apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: strict decoding error: %s",
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: strict decoding error: %s",
 			gvk.Kind, gvk.Version, gvk.Kind, unknownFieldsMessage(unknown)))
 	}
 	structuraldefaulting.Default(u.Object, ver.structural)
@@ -150,9 +151,9 @@ func (v *Validator) Validate(obj *unstructured.Unstructured) error {
 	ctx := request.WithNamespace(context.Background(), u.GetNamespace())
 	ver.strategy.PrepareForCreate(ctx, u)
 	if errs := rest.ValidateCreate(ctx, u, ver.strategy); len(errs) > 0 {
-		return apierrors.NewInvalid(gvk.GroupKind(), u.GetName(), errs)
+		return nil, apierrors.NewInvalid(gvk.GroupKind(), u.GetName(), errs)
 	}
-	return nil
+	return u, nil
 }
 
 // coerce is the API server's unstructuredSchemaCoercer with

@@ -31,7 +31,7 @@ func TestCorpusRefused(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = v.Validate(obj)
+			_, err = v.Validate(obj)
 			if err == nil {
 				t.Fatal("accepted an input the API server refuses")
 			}
@@ -50,7 +50,7 @@ func TestCorpusAccepted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := v.Validate(obj); err != nil {
+			if _, err := v.Validate(obj); err != nil {
 				t.Fatalf("refused an input the API server accepts: %v", err)
 			}
 		})
@@ -64,7 +64,7 @@ func TestValidateLeavesTheInputAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := obj.DeepCopy()
-	if err := v.Validate(obj); err == nil {
+	if _, err := v.Validate(obj); err == nil {
 		t.Fatal("want the unknown field spec.status refused")
 	}
 	if !equalObjects(before, obj) {
@@ -84,7 +84,7 @@ func TestMetadataAndTypeAreValidated(t *testing.T) {
 				t.Fatal(err)
 			}
 			mutate(obj)
-			err = v.Validate(obj)
+			_, err = v.Validate(obj)
 			if err == nil || !strings.Contains(err.Error(), strings.Split(name, ":")[0]) {
 				t.Fatalf("want an error naming %s, got %v", name, err)
 			}
@@ -102,7 +102,7 @@ func TestHandles(t *testing.T) {
 	if v.Handles(obj.GroupVersionKind()) {
 		t.Error("handles a version the CRD does not serve")
 	}
-	if err := v.Validate(obj); err == nil {
+	if _, err := v.Validate(obj); err == nil {
 		t.Error("validated a version the CRD does not serve")
 	}
 }
@@ -111,4 +111,30 @@ func equalObjects(a, b *unstructured.Unstructured) bool {
 	ja, _ := a.MarshalJSON()
 	jb, _ := b.MarshalJSON()
 	return string(ja) == string(jb)
+}
+
+// The API server prunes a null map value before its CEL rules run, so a
+// matchLabels key it would refuse with a value passes when the value is null;
+// Validate returns the object as stored, without the entry, and with the
+// default overlapPolicy.
+func TestValidateReturnsTheObjectAsStored(t *testing.T) {
+	v := newValidator(t)
+	obj, err := corpus.LabelGroup("web", "selector: {matchLabels: {\"tier-\": null, app: web}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := v.Validate(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, _, _ := unstructured.NestedStringMap(stored.Object, "spec", "selector", "matchLabels")
+	if len(labels) != 1 || labels["app"] != "web" {
+		t.Errorf("stored matchLabels = %v, want only app=web", labels)
+	}
+	if policy, _, _ := unstructured.NestedString(stored.Object, "spec", "overlapPolicy"); policy != "Members" {
+		t.Errorf("stored overlapPolicy = %q, want the default Members", policy)
+	}
+	if stored.GetGeneration() != 1 {
+		t.Errorf("stored generation = %d, want 1", stored.GetGeneration())
+	}
 }

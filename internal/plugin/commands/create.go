@@ -157,7 +157,7 @@ func (o *CreateOptions) Validate() error {
 	if err != nil {
 		return err
 	}
-	if err := validator.Validate(&unstructured.Unstructured{Object: content}); err != nil {
+	if _, err := validator.Validate(&unstructured.Unstructured{Object: content}); err != nil {
 		return usageError("%v", err)
 	}
 	return nil

@@ -261,4 +261,3 @@ func (o *WhoSelectsOptions) print(selecting []objects.Selecting) error {
 	}
 	return w.Flush()
 }
-

@@ -167,12 +167,15 @@ func isPodDisruptionBudget(obj *unstructured.Unstructured) bool {
 // checkGroup validates a LabelGroup and checks that its selector can select
 // something. ok is false when the group is invalid and takes no further part.
 func (l *Linter) checkGroup(obj manifest.Object) (g group, finding *Finding, ok bool) {
-	if err := l.validator.Validate(obj.Unstructured); err != nil {
+	stored, err := l.validator.Validate(obj.Unstructured)
+	if err != nil {
 		f := newFinding(SeverityError, RuleInvalid, obj, err.Error())
 		return group{}, &f, false
 	}
+	// The rest judges the group as the API server would store it: nulls
+	// pruned, defaults set.
 	var lg v1alpha1.LabelGroup
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &lg); err != nil {
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(stored.Object, &lg); err != nil {
 		// The validator accepted it, so the API server would store it; a
 		// failure here is a bug of this package, said as such.
 		f := newFinding(SeverityError, RuleInvalid, obj, "cannot read the LabelGroup: "+err.Error())
