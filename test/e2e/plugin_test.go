@@ -114,4 +114,20 @@ LabelGroup   production   environment=production
 		_, _, err = kubectlOutput(groupsAndPods, "labelgroup", "lint", "-f", "-", "--fail-on", "warning")
 		Expect(exitCode(err)).To(Equal(1))
 	})
+
+	It("lints what kustomize renders, as the README's CI step does", func() {
+		rendered, stderr, err := kubectlOutput("", "kustomize", "config/default")
+		Expect(err).NotTo(HaveOccurred(), stderr)
+		stdout, stderr, err := kubectlOutput(rendered, "labelgroup", "lint", "-f", "-", "-o", "junit")
+		Expect(exitCode(err)).To(Equal(0), stderr)
+		Expect(stdout).To(HavePrefix(`<?xml version="1.0" encoding="UTF-8"?>`))
+		Expect(stdout).To(MatchRegexp(`<testsuite name="kubectl-labelgroup lint" tests="[1-9][0-9]*" failures="0"`))
+		Expect(stdout).To(ContainSubstring(`<testcase name="CustomResourceDefinition labelgroups.grouping.labelgroup.io"`))
+
+		invalid := rendered + "\n---\napiVersion: grouping.labelgroup.io/v1alpha1\nkind: LabelGroup\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchExpressions: [{key: tier, operator: in, values: [web]}]}\n"
+		stdout, _, err = kubectlOutput(invalid, "labelgroup", "lint", "-f", "-", "-o", "junit")
+		Expect(exitCode(err)).To(Equal(1))
+		Expect(stdout).To(ContainSubstring(`failures="1"`))
+		Expect(stdout).To(ContainSubstring(`type="invalid"`))
+	})
 })

@@ -275,3 +275,12 @@ func values(n int) string {
 	}
 	return strings.Join(v, ",")
 }
+
+// The README's CI step: a rendered stream on stdin, a JUnit report out.
+func TestLintStdinJUnit(t *testing.T) {
+	stdout, stderr, code := run(t, overlapOnly, "lint", "-f", "-", "-o", "junit", "--fail-on", "warning")
+	if code != ExitFailure || stderr != "" {
+		t.Fatalf("exit code %d, stderr %q", code, stderr)
+	}
+	golden(t, "lint-stdin.junit.xml", stdout)
+}

@@ -59,8 +59,8 @@ func (TextPrinter) Print(w io.Writer, r Report) error {
 	counts := map[Severity]int{}
 	for _, f := range r.Findings {
 		counts[f.Severity]++
-		fmt.Fprintf(w, "%s:%d: %s[%s] %s %s/%s (document %d): %s\n",
-			f.Source.File, f.Source.Line, f.Severity, f.Rule, f.Kind, f.Namespace, f.Name, f.Source.Document, f.Message)
+		fmt.Fprintf(w, "%s:%d: %s[%s] %s %s (document %d): %s\n",
+			f.Source.File, f.Source.Line, f.Severity, f.Rule, f.Kind, namespacedName(f.Namespace, f.Name), f.Source.Document, f.Message)
 	}
 	var parts []string
 	for _, s := range []Severity{SeverityError, SeverityWarning, SeverityInfo} {
@@ -139,7 +139,7 @@ func (JUnitPrinter) Print(w io.Writer, r Report) error {
 	}
 	for _, obj := range r.Objects {
 		c := junitCase{
-			Name:      fmt.Sprintf("%s %s/%s", obj.GetKind(), obj.GetNamespace(), obj.GetName()),
+			Name:      obj.GetKind() + " " + namespacedName(obj.GetNamespace(), obj.GetName()),
 			Classname: obj.Source.File,
 		}
 		var out []string
@@ -174,4 +174,12 @@ func (JUnitPrinter) Print(w io.Writer, r Report) error {
 type objectKey struct {
 	source                manifest.Source
 	kind, namespace, name string
+}
+
+// namespacedName is namespace/name, or name for a cluster-scoped object.
+func namespacedName(namespace, name string) string {
+	if namespace == "" {
+		return name
+	}
+	return namespace + "/" + name
 }

@@ -19,6 +19,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 )
 
@@ -61,7 +62,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Read reads every object of the given files and directories ("-" is
 // stdin). Objects without a namespace get namespace, as kubectl gives
-// them its --namespace. The objects of a List come out one by one.
+// them its --namespace, except the built-in cluster-scoped kinds. The objects of a List come out one by one.
 func Read(paths []string, stdin io.Reader, namespace string) ([]Object, error) {
 	var objects []Object
 	for _, path := range paths {
@@ -244,6 +245,28 @@ func splitYAML(data []byte) ([]document, error) {
 	return docs, nil
 }
 
+// clusterScoped are the built-in kinds that have no namespace, which the
+// default namespace is not given to. Offline there is no discovery to ask;
+// the kinds lint looks at are all namespaced, so this only keeps reports of
+// the other objects (JUnit test case names) right.
+var clusterScoped = map[schema.GroupKind]bool{}
+
+func init() {
+	for _, gk := range []string{
+		"Namespace", "Node", "PersistentVolume", "ComponentStatus",
+		"CustomResourceDefinition.apiextensions.k8s.io", "APIService.apiregistration.k8s.io",
+		"ClusterRole.rbac.authorization.k8s.io", "ClusterRoleBinding.rbac.authorization.k8s.io",
+		"StorageClass.storage.k8s.io", "CSIDriver.storage.k8s.io", "CSINode.storage.k8s.io", "VolumeAttachment.storage.k8s.io",
+		"PriorityClass.scheduling.k8s.io", "RuntimeClass.node.k8s.io", "IngressClass.networking.k8s.io",
+		"MutatingWebhookConfiguration.admissionregistration.k8s.io", "ValidatingWebhookConfiguration.admissionregistration.k8s.io",
+		"ValidatingAdmissionPolicy.admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding.admissionregistration.k8s.io",
+		"CertificateSigningRequest.certificates.k8s.io", "FlowSchema.flowcontrol.apiserver.k8s.io",
+		"PriorityLevelConfiguration.flowcontrol.apiserver.k8s.io",
+	} {
+		clusterScoped[schema.ParseGroupKind(gk)] = true
+	}
+}
+
 // decode turns a document into its objects: one, or the items of a List.
 func decode(data []byte, src Source, namespace string) ([]Object, error) {
 	obj, _, err := unstructured.UnstructuredJSONScheme.Decode(data, nil, nil)
@@ -261,7 +284,7 @@ func decode(data []byte, src Source, namespace string) ([]Object, error) {
 	}
 	objects := make([]Object, 0, len(items))
 	for i := range items {
-		if items[i].GetNamespace() == "" {
+		if items[i].GetNamespace() == "" && !clusterScoped[items[i].GroupVersionKind().GroupKind()] {
 			items[i].SetNamespace(namespace)
 		}
 		objects = append(objects, Object{Unstructured: &items[i], Source: src})

@@ -53,6 +53,8 @@ func TestReadStreams(t *testing.T) {
 			[]string{"STDIN:2#1 Pod default/a", "STDIN:4#2 Pod default/b"}},
 		{"CRLF line ends", "apiVersion: v1\r\nkind: Pod\r\nmetadata: {name: a}\r\n---\r\napiVersion: v1\r\nkind: Pod\r\nmetadata: {name: b}\r\n",
 			[]string{"STDIN:1#1 Pod default/a", "STDIN:5#2 Pod default/b"}},
+		{"cluster-scoped kinds get no namespace", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\n",
+			[]string{"STDIN:1#1 Namespace /shop", "STDIN:5#2 ClusterRole /r"}},
 		{"nothing at all", "", nil},
 	}
 	for _, tt := range tests {
