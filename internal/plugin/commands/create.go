@@ -63,8 +63,9 @@ func NewCmdCreate(streams genericiooptions.IOStreams) *cobra.Command {
 	}
 	o.newClient = o.clusterClient
 	cmd := &cobra.Command{
-		Use:   "create NAME --selector SELECTOR [--overlap-policy Members|Selectors] [--dry-run=none|client|server] [-o yaml|json]",
-		Short: "Create a LabelGroup from a selector written as for kubectl -l",
+		DisableFlagsInUseLine: true,
+		Use:                   "create NAME --selector SELECTOR [--overlap-policy Members|Selectors] [--dry-run=none|client|server] [-o yaml|json]",
+		Short:                 "Create a LabelGroup from a selector written as for kubectl -l",
 		Long: `Create a LabelGroup from a selector written as for kubectl -l.
 
 The selector is read by apimachinery's label selector parser, as kubectl get

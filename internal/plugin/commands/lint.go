@@ -31,8 +31,9 @@ type LintOptions struct {
 func NewCmdLint(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &LintOptions{Namespace: "default", Output: "text", FailOn: string(lint.SeverityError), IOStreams: streams}
 	cmd := &cobra.Command{
-		Use:   "lint -f FILENAME [-f FILENAME]... [--namespace NS] [-o text|json|junit] [--fail-on error|warning]",
-		Short: "Check manifests for invalid and overlapping LabelGroups, offline",
+		DisableFlagsInUseLine: true,
+		Use:                   "lint -f FILENAME [-f FILENAME]... [--namespace NS] [-o text|json|junit] [--fail-on error|warning]",
+		Short:                 "Check manifests for invalid and overlapping LabelGroups, offline",
 		Long: `Check manifests for invalid and overlapping LabelGroups, offline.
 
 Lint reads YAML and JSON files, multi-document streams, List kinds,
@@ -50,7 +51,8 @@ Rules:
                           selectors could select the same pod, Members when a
                           workload of the input would have pods in both (Pods,
                           and the pod templates of Deployments, StatefulSets,
-                          DaemonSets, ReplicaSets, Jobs and CronJobs)
+                          DaemonSets, ReplicaSets, ReplicationControllers,
+                          Jobs and CronJobs)
   pdb-overlap    error    two PodDisruptionBudgets select the same workload's
                           pods: the eviction API refuses to evict such pods, so
                           node drains and autoscalers stall

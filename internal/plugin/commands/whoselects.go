@@ -45,8 +45,9 @@ func NewCmdWhoSelects(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &WhoSelectsOptions{ConfigFlags: genericclioptions.NewConfigFlags(true), Output: "text", IOStreams: streams}
 	o.newClient = o.clusterClient
 	cmd := &cobra.Command{
-		Use:   "who-selects (TYPE/NAME | --labels KEY=VALUE,...) [-n NAMESPACE] [-f FILENAME]",
-		Short: "List the LabelGroups, Services and PodDisruptionBudgets whose selectors pick a pod",
+		DisableFlagsInUseLine: true,
+		Use:                   "who-selects (TYPE/NAME | --labels KEY=VALUE,...) [-n NAMESPACE] [-f FILENAME]",
+		Short:                 "List the LabelGroups, Services and PodDisruptionBudgets whose selectors pick a pod",
 		Long: `List the LabelGroups, Services and PodDisruptionBudgets whose selectors pick a pod.
 
 The pod is named as TYPE/NAME: a pod (pod/web-1), or a workload whose pod
