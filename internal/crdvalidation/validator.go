@@ -137,7 +137,8 @@ func (v *Validator) Validate(obj *unstructured.Unstructured) (*unstructured.Unst
 	gvk := obj.GroupVersionKind()
 	ver, ok := v.kinds[gvk]
 	if !ok {
-		return nil, fmt.Errorf("no CustomResourceDefinition serves %s", gvk)
+		// As kubectl apply says it when discovery has no such version.
+		return nil, fmt.Errorf("no matches for kind %q in version %q: the CustomResourceDefinition built into this binary does not serve it", gvk.Kind, gvk.GroupVersion())
 	}
 	u := obj.DeepCopy()
 	if unknown, err := coerce(u, ver.structural); err != nil {

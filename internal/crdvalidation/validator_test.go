@@ -3,6 +3,7 @@ package crdvalidation_test
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -102,8 +103,9 @@ func TestHandles(t *testing.T) {
 	if v.Handles(obj.GroupVersionKind()) {
 		t.Error("handles a version the CRD does not serve")
 	}
-	if _, err := v.Validate(obj); err == nil {
-		t.Error("validated a version the CRD does not serve")
+	_, err := v.Validate(obj)
+	if want := `no matches for kind "LabelGroup" in version "grouping.labelgroup.io/v9"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want it to contain %s", err, want)
 	}
 }
 
@@ -136,5 +138,17 @@ func TestValidateReturnsTheObjectAsStored(t *testing.T) {
 	}
 	if stored.GetGeneration() != 1 {
 		t.Errorf("stored generation = %d, want 1", stored.GetGeneration())
+	}
+}
+
+func TestNewRefusesWhatIsNoCRD(t *testing.T) {
+	for name, files := range map[string]fstest.MapFS{
+		"no CustomResourceDefinition found": {},
+		"bad.yaml":                          {"bad.yaml": {Data: []byte("spec: {group: [")}},
+		"unknown field":                     {"crd.yaml": {Data: []byte("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspek: {}\n")}},
+	} {
+		if _, err := crdvalidation.New(files); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("New(%s) error = %v, want it to name %q", name, err, name)
+		}
 	}
 }
