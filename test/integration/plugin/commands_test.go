@@ -6,6 +6,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -85,6 +86,28 @@ PodDisruptionBudget   web          tier
 		Expect(code).To(Equal(commands.ExitOK))
 		Expect(stdout).To(BeEmpty())
 		Expect(stderr).To(ContainSubstring("No LabelGroup, Service or PodDisruptionBudget in namespace " + ns + " selects a pod labelled app=nothing"))
+	})
+
+	It("looks up a workload by its pod template's labels", func() {
+		ns := newNamespace()
+		deployment := &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+			Spec: appsv1.DeploymentSpec{
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web", "tier": "frontend"}},
+					Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: builders.PodImage}}},
+				},
+			},
+		}
+		Expect(k8sClient.Create(ctx, deployment)).To(Succeed())
+		Expect(k8sClient.Create(ctx, builders.MakeGroup("frontend").Namespace(ns).Label("tier", "frontend").Obj())).To(Succeed())
+		Expect(k8sClient.Create(ctx, builders.MakeGroup("api").Namespace(ns).Label("tier", "api").Obj())).To(Succeed())
+
+		stdout, stderr, code := plugin("who-selects", "deploy/web", "-n", ns, "-o", "json")
+		Expect(code).To(Equal(commands.ExitOK), stderr)
+		Expect(stdout).To(MatchJSON(`{"namespace": "` + ns + `", "subject": "deployment/web", "podLabels": {"app": "web", "tier": "frontend"},
+			"selectedBy": [{"kind": "LabelGroup", "name": "frontend", "selector": "tier=frontend"}]}`))
 	})
 
 	It("fails naming a pod that does not exist", func() {
