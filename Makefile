@@ -261,3 +261,19 @@ echo "Installing $(2)@$(3) as $(1)"; \
 GOBIN=$$tmp go install $(2)@$(3); \
 mkdir -p $(LOCALBIN); mv $$tmp/* $(1); rm -rf $$tmp
 endef
+
+##@ kubectl plugin
+
+# kubectl-labelgroup, built into bin/: with bin/ on PATH, kubectl runs it as
+# `kubectl labelgroup`. make build builds it, and the e2e targets build it and
+# put bin/ first on PATH, so the suite runs it the way users do.
+PLUGIN ?= $(LOCALBIN)/kubectl-labelgroup
+
+.PHONY: plugin
+plugin: ## Build the kubectl plugin into bin/kubectl-labelgroup.
+	go build -o $(PLUGIN) ./cmd/kubectl-labelgroup
+
+build: plugin
+test-e2e-local: plugin
+test-e2e: plugin
+test-e2e-local test-e2e: export PATH := $(LOCALBIN):$(PATH)

@@ -234,3 +234,57 @@ func labelSetsOver(sels ...labels.Selector) []labels.Set {
 	}
 	return sets
 }
+
+func TestSatisfiable(t *testing.T) {
+	tests := []struct {
+		selector string
+		want     bool
+	}{
+		{"", true},
+		{"tier in (a)", true},
+		{"tier in (a),!tier", false},
+		{"tier=a,tier=b", false},
+		{"tier in (a,b),tier notin (a,b)", false},
+		{"tier in (a,b),tier notin (a)", true},
+		{"tier,!tier", false},
+		{"tier notin (a),!tier", true},
+		{"tier in (a),env in (b),!env", false},
+	}
+	for _, tt := range tests {
+		if got := Satisfiable(mustParse(t, tt.selector)); got != tt.want {
+			t.Errorf("Satisfiable(%q) = %v, want %v", tt.selector, got, tt.want)
+		}
+	}
+	if Satisfiable(labels.Nothing()) {
+		t.Error("Satisfiable(labels.Nothing()) = true")
+	}
+}
+
+// TestSatisfiableAgainstBruteForce checks Satisfiable on random selectors
+// against the oracle: some label set the selector matches.
+func TestSatisfiableAgainstBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const selectors = 3000
+	satisfiable := 0
+	for range selectors {
+		data := make([]byte, 2*rng.IntN(6))
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		s, _ := selectortest.DecodeSelector(data, 5)
+		sel, err := ToLabelsSelector(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bruteForceIntersects(sel, labels.Everything())
+		if got := Satisfiable(sel); got != want {
+			t.Fatalf("Satisfiable(%q) = %v, brute force says %v", sel, got, want)
+		}
+		if want {
+			satisfiable++
+		}
+	}
+	if satisfiable < selectors/10 || satisfiable > selectors*9/10 {
+		t.Errorf("%d of %d random selectors are satisfiable; the generator is lopsided", satisfiable, selectors)
+	}
+}
