@@ -23,15 +23,17 @@ import (
 // 530 groups with 40-character names (the Overlapping message outgrew 32,768
 // bytes) and the OverlapDetected events of groups that overlapped many others
 // (notes over 1,024 bytes).
+// With 253-character names (the longest a LabelGroup can have) it broke at
+// about 120 groups.
 var _ = Describe("A namespace of 1,200 groups that all overlap", func() {
-	It("converges with every status and event inside the API's limits, and resolves", func() {
+	DescribeTable("converges with every status and event inside the API's limits, and resolves", func(nameLength int) {
 		const groupCount = 1200
 		ns := newNamespace()
-		createPod(ns, "p", "tier", "web")
+		createPod(ns, strings.Repeat("p", 253), "tier", "web")
 		names := make([]string, groupCount)
 		for i := range names {
 			prefix := fmt.Sprintf("group-%04d-", i)
-			names[i] = prefix + strings.Repeat("x", 40-len(prefix))
+			names[i] = prefix + strings.Repeat("x", nameLength-len(prefix))
 		}
 		start := time.Now()
 		createGroupsInParallel(ns, names, "batch", "rest")
@@ -48,7 +50,7 @@ var _ = Describe("A namespace of 1,200 groups that all overlap", func() {
 				g.Expect(s.OverlapCount).To(BeEquivalentTo(groupCount-1), group.Name)
 			}
 		}, 4*time.Minute, time.Second).Should(Succeed())
-		GinkgoWriter.Printf("%d groups converged in %s\n", groupCount, time.Since(start).Round(time.Second))
+		GinkgoWriter.Printf("%d groups with %d-character names converged in %s\n", groupCount, nameLength, time.Since(start).Round(time.Second))
 
 		var list v1alpha1.LabelGroupList
 		Expect(k8sClient.List(ctx, &list, client.InNamespace(ns))).To(Succeed())
@@ -81,7 +83,10 @@ var _ = Describe("A namespace of 1,200 groups that all overlap", func() {
 		Eventually(condition(ns, "survivor", v1alpha1.ConditionOverlapping), 2*time.Minute, time.Second).Should(Equal("False/NoOverlap"))
 		Eventually(events(ns, "survivor", v1alpha1.EventOverlapResolved), time.Minute).Should(HaveLen(1))
 		Expect(occurrences(events(ns, "survivor", v1alpha1.EventOverlapDetected)(Default))).To(Equal(1))
-	})
+	},
+		Entry("40-character names", 40),
+		Entry("253-character names", 253),
+	)
 })
 
 // createGroupsInParallel creates groups with the empty selector and one label,
