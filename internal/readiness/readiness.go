@@ -28,9 +28,10 @@ const (
 	// later, so three take about 5 s).
 	FailuresBeforeNotReady = 3
 	// RecoveredAfter is how long after its last failure a watch counts as
-	// working again. A failing watch is retried at most 60 s apart (client-go's
-	// backoff stops at 30 s, with up to 100% jitter), and a working one reports
-	// nothing, so only silence longer than that says it recovered.
+	// working again even if nothing showed that it is. A failing watch is
+	// retried at most 60 s apart (client-go's backoff stops at 30 s, with up to
+	// 100% jitter), so silence longer than that says it recovered. A list that
+	// succeeds (the reflector's resource version moves) says so at once.
 	RecoveredAfter = 90 * time.Second
 	// syncWait is how long a probe waits for the caches to sync.
 	syncWait = time.Second
@@ -50,6 +51,9 @@ type failures struct {
 	count    int
 	last     time.Time
 	err      error
+	// resourceVersion is the reflector's last synced resource version at the
+	// last failure; it moves when a list or a watch event gets through.
+	resourceVersion string
 }
 
 // NewWatches returns a Watches with no failures.
@@ -68,14 +72,21 @@ func (w *Watches) HandleWatchError(ctx context.Context, r *toolscache.Reflector,
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := w.now()
+	resourceVersion := r.LastSyncResourceVersion()
 	f := w.failures[r]
-	if f == nil || now.Sub(f.last) >= RecoveredAfter {
+	if f == nil {
 		f = &failures{resource: r.TypeDescription()}
 		w.failures[r] = f
+	}
+	// A list or watch event that got through since the last failure, or a
+	// long silence, ended that run of failures.
+	if f.resourceVersion != resourceVersion || now.Sub(f.last) >= RecoveredAfter {
+		f.count = 0
 	}
 	f.count++
 	f.last = now
 	f.err = err
+	f.resourceVersion = resourceVersion
 }
 
 // routine says whether err is part of a watch's normal life rather than a
@@ -85,10 +96,10 @@ func routine(err error) bool {
 		apierrors.IsResourceExpired(err) || apierrors.IsGone(err)
 }
 
-// keepsFailing says whether a run of failures, seen at now, still counts as a
-// failing watch.
-func keepsFailing(f failures, now time.Time) bool {
-	return f.count >= FailuresBeforeNotReady && now.Sub(f.last) < RecoveredAfter
+// keepsFailing says whether a run of failures still counts as a failing watch
+// when the reflector's resource version is resourceVersion at now.
+func keepsFailing(f failures, resourceVersion string, now time.Time) bool {
+	return f.count >= FailuresBeforeNotReady && f.resourceVersion == resourceVersion && now.Sub(f.last) < RecoveredAfter
 }
 
 // Failing returns an error naming every watch that keeps failing, nil if none.
@@ -97,8 +108,8 @@ func (w *Watches) Failing() error {
 	defer w.mu.Unlock()
 	now := w.now()
 	var messages []string
-	for _, f := range w.failures {
-		if keepsFailing(*f, now) {
+	for r, f := range w.failures {
+		if keepsFailing(*f, r.LastSyncResourceVersion(), now) {
 			messages = append(messages, fmt.Sprintf("watch of %s failed %d times in a row, last %s ago: %v", f.resource, f.count, now.Sub(f.last).Round(time.Second), f.err))
 		}
 	}

@@ -21,14 +21,15 @@ func TestKeepsFailing(t *testing.T) {
 		f    failures
 		want bool
 	}{
-		{name: "two failures", f: failures{count: 2, last: now}, want: false},
-		{name: "three failures, just now", f: failures{count: 3, last: now}, want: true},
-		{name: "many failures, the last one minute ago", f: failures{count: 9, last: now.Add(-time.Minute)}, want: true},
-		{name: "silent for RecoveredAfter", f: failures{count: 9, last: now.Add(-RecoveredAfter)}, want: false},
+		{name: "two failures", f: failures{count: 2, last: now, resourceVersion: "7"}, want: false},
+		{name: "three failures, just now", f: failures{count: 3, last: now, resourceVersion: "7"}, want: true},
+		{name: "many failures, the last one minute ago", f: failures{count: 9, last: now.Add(-time.Minute), resourceVersion: "7"}, want: true},
+		{name: "silent for RecoveredAfter", f: failures{count: 9, last: now.Add(-RecoveredAfter), resourceVersion: "7"}, want: false},
+		{name: "a list got through since", f: failures{count: 9, last: now, resourceVersion: "6"}, want: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := keepsFailing(tt.f, now); got != tt.want {
+			if got := keepsFailing(tt.f, "7", now); got != tt.want {
 				t.Errorf("keepsFailing(%+v) = %v, want %v", tt.f, got, tt.want)
 			}
 		})
