@@ -73,6 +73,11 @@ test: verify vet $(ENVTEST_BINARIES) ## Run every test: verify, unit, envtest in
 bench: ## Run the benchmarks of the pure packages.
 	go test ./internal/... -run '^$$' -bench . -benchmem
 
+.PHONY: sizing
+sizing: $(ENVTEST_BINARIES) ## Measure the manager's convergence time and peak memory at 10,000 and 100,000 pods (envtest, a few minutes).
+	go build -o bin/manager ./cmd/manager
+	for pods in 10000 100000; do go run ./hack/sizing -manager bin/manager -pods $$pods; done
+
 ##@ Build
 
 .PHONY: demo
