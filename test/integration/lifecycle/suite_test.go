@@ -53,10 +53,10 @@ var _ = AfterSuite(func() {
 })
 
 // startManager starts a manager wired as cmd/manager wires it (cache options,
-// watch error handler, readiness check), as the user cfg authenticates, and
-// returns the URL of its /readyz and a function that stops it and waits
-// until it has.
-func startManager(cfg *rest.Config) (readyz string, stop func()) {
+// watch error handler, readiness check), as the user cfg authenticates, with
+// the default status limits unless memberLimit says otherwise, and returns the
+// URL of its /readyz and a function that stops it and waits until it has.
+func startManager(cfg *rest.Config, memberLimit ...int) (readyz string, stop func()) {
 	probeAddr := freeLocalAddress()
 	watches := readiness.NewWatches()
 	cacheOptions := controller.CacheOptions()
@@ -73,7 +73,7 @@ func startManager(cfg *rest.Config) (readyz string, stop func()) {
 	ExpectWithOffset(1, (&controller.LabelGroupReconciler{
 		Client:       mgr.GetClient(),
 		Recorder:     mgr.GetEventRecorder("labelgroup-controller"),
-		MemberLimit:  100,
+		MemberLimit:  append(memberLimit, 100)[0],
 		OverlapLimit: 100,
 	}).SetupWithManager(mgr)).To(Succeed())
 	ExpectWithOffset(1, mgr.AddReadyzCheck("informers", watches.Checker(mgr.GetCache()))).To(Succeed())
