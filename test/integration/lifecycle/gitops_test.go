@@ -73,7 +73,7 @@ var _ = Describe("What GitOps tools read of a LabelGroup", func() {
 		Expect(argoHealthOf(ns.Name, "web")(Default)).To(Equal(argocd.HealthStatus{Status: "Progressing", Message: "Waiting for the labelgroup-operator to reconcile generation 1"}))
 
 		By("the operator reconciles it")
-		_, stop := startManager(testEnv.Config)
+		_, _, stop := startManager(testEnv.Config)
 		Eventually(kstatusOf(ns.Name, "web"), 30*time.Second).Should(Equal(status.CurrentStatus))
 		Expect(argoHealthOf(ns.Name, "web")(Default)).To(Equal(argocd.HealthStatus{Status: "Healthy", Message: "Selects 2 pods; Overlaps 1 other LabelGroup: canary (1 shared pod)"}))
 		Eventually(kstatusOf(ns.Name, "canary")).Should(Equal(status.CurrentStatus))
@@ -97,7 +97,7 @@ var _ = Describe("What GitOps tools read of a LabelGroup", func() {
 		Expect(argoHealthOf(ns.Name, "web")(Default)).To(Equal(argocd.HealthStatus{Status: "Progressing", Message: "Waiting for the labelgroup-operator to reconcile generation 2"}))
 
 		By("the operator reconciles the new generation")
-		_, stop = startManager(testEnv.Config)
+		_, _, stop = startManager(testEnv.Config)
 		defer stop()
 		Eventually(kstatusOf(ns.Name, "web"), 30*time.Second).Should(Equal(status.CurrentStatus))
 		Expect(argoHealthOf(ns.Name, "web")(Default)).To(Equal(argocd.HealthStatus{Status: "Healthy", Message: "Selects 0 pods"}))

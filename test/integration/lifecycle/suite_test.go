@@ -12,6 +12,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -45,6 +46,8 @@ var _ = BeforeSuite(func() {
 	testEnv, err = testenv.Start()
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient = testEnv.Client
+	// The readiness spec removes and reinstalls the CRD.
+	Expect(apiextensionsv1.AddToScheme(testEnv.Scheme)).To(Succeed())
 })
 
 var _ = AfterSuite(func() {
@@ -55,10 +58,11 @@ var _ = AfterSuite(func() {
 // startManager starts a manager wired as cmd/manager wires it (cache options,
 // watch error handler, readiness check), as the user cfg authenticates, with
 // the default status limits unless memberLimit says otherwise, and returns the
-// URL of its /readyz and a function that stops it and waits until it has.
-func startManager(cfg *rest.Config, memberLimit ...int) (readyz string, stop func()) {
+// URL of its /readyz, what its watch error handler recorded, and a function
+// that stops it and waits until it has.
+func startManager(cfg *rest.Config, memberLimit ...int) (readyz string, watches *readiness.Watches, stop func()) {
 	probeAddr := freeLocalAddress()
-	watches := readiness.NewWatches()
+	watches = readiness.NewWatches()
 	cacheOptions := controller.CacheOptions()
 	cacheOptions.DefaultWatchErrorHandler = watches.HandleWatchError
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -88,7 +92,7 @@ func startManager(cfg *rest.Config, memberLimit ...int) (readyz string, stop fun
 		// concern.
 		_ = mgr.Start(mgrCtx)
 	}()
-	return fmt.Sprintf("http://%s/readyz", probeAddr), func() {
+	return fmt.Sprintf("http://%s/readyz", probeAddr), watches, func() {
 		stopManager()
 		<-done
 	}
