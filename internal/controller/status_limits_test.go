@@ -256,3 +256,14 @@ func TestStatusStaysInsideTheAPILimits(t *testing.T) {
 		t.Logf("limits %+v: largest object %d bytes", limits, largest)
 	}
 }
+
+// TestComputeStatusCutsEveryMessage: a selector error of any length still
+// gives a Ready message the API server accepts.
+func TestComputeStatusCutsEveryMessage(t *testing.T) {
+	long := errors.New(strings.Repeat("é", MaxConditionMessageBytes))
+	s := computeStatus(v1alpha1.LabelGroupStatus{}, 1, grouping.Result{SelectorErr: long}, 100, metav1.Now())
+	ready := meta.FindStatusCondition(s.Conditions, v1alpha1.ConditionReady)
+	if len(ready.Message) > MaxConditionMessageBytes || !utf8.ValidString(ready.Message) || !strings.HasSuffix(ready.Message, "more characters cut]") {
+		t.Errorf("Ready message of %d bytes ends %q", len(ready.Message), ready.Message[len(ready.Message)-40:])
+	}
+}
