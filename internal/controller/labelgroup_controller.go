@@ -36,6 +36,8 @@ type LabelGroupReconciler struct {
 	Recorder events.EventRecorder
 	// MemberLimit caps status.members; status.memberCount stays exact.
 	MemberLimit int
+	// OverlapLimit caps status.overlaps; status.overlapCount stays exact.
+	OverlapLimit int
 
 	metrics groupMetrics
 }
@@ -117,7 +119,7 @@ func engineGroups(groups []v1alpha1.LabelGroup) []grouping.Group {
 // group with an invalid selector gets a terminal error: only a person can fix it.
 func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.LabelGroup, result grouping.Result) error {
 	log := logf.FromContext(ctx).WithValues("labelgroup", klog.KObj(group))
-	desired := computeStatus(group.Status, group.Generation, result, metav1.Now())
+	desired := computeStatus(group.Status, group.Generation, result, r.OverlapLimit, metav1.Now())
 	if equality.Semantic.DeepEqual(group.Status, desired) {
 		return nil
 	}
@@ -134,12 +136,16 @@ func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.
 			log.V(4).Info("Skipping status of a LabelGroup that changed since it was read", "reason", err.Error())
 			return nil
 		}
+		// A refused write (invalid, too large, forbidden) is counted and
+		// returned: controller-runtime logs it and retries the namespace with
+		// backoff. The other groups of the namespace are written all the same.
+		statusWriteErrors.WithLabelValues(group.Namespace, writeErrorReason(err)).Inc()
 		return fmt.Errorf("patching status of LabelGroup %s: %w", klog.KObj(group), err)
 	}
 
 	if eventType, reason, ok := overlapTransition(before.Status.Conditions, desired.Conditions); ok {
 		overlapping := meta.FindStatusCondition(desired.Conditions, v1alpha1.ConditionOverlapping)
-		r.Recorder.Eventf(group, nil, eventType, reason, "Reconcile", "%s", overlapping.Message)
+		r.Recorder.Eventf(group, nil, eventType, reason, "Reconcile", "%s", eventNote(overlapping.Message))
 	}
 	if result.SelectorErr != nil {
 		return reconcile.TerminalError(fmt.Errorf("LabelGroup %s has an invalid selector: %w", klog.KObj(group), result.SelectorErr))
