@@ -88,11 +88,13 @@ bench: ## Run the benchmarks of the pure packages.
 ##@ Packaging and alerting: the Helm chart, promtool
 
 .PHONY: chart-files
-chart-files: ## Copy the generated CRD, the manager's role and the alert rules into charts/labelgroup-operator (make manifests runs it).
+chart-files: ## Copy the generated CRD, the manager's role, the alert rules and the admission policy into charts/labelgroup-operator (make manifests runs it).
 	rm -f charts/labelgroup-operator/crds/*.yaml
 	cp config/crd/bases/*.yaml charts/labelgroup-operator/crds/
 	cp config/rbac/role.yaml charts/labelgroup-operator/files/manager-role.yaml
 	cp config/prometheus/prometheus_rule.yaml charts/labelgroup-operator/files/prometheus-rule.yaml
+	cp config/admission/policy.yaml charts/labelgroup-operator/files/admission-policy.yaml
+	cp config/admission/binding.yaml charts/labelgroup-operator/files/admission-binding.yaml
 
 .PHONY: promtool
 promtool: ## Install promtool from Debian's prometheus package when missing (needs root).
@@ -104,6 +106,16 @@ test-manifests: $(MANIFEST_TEST_TOOLS) ## Check the shipped manifests: helm lint
 
 $(HELM):
 	$(call go-install-tool,$@,helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
+
+.PHONY: bench-admission
+bench-admission: $(ENVTEST_BINARIES) ## Measure LabelGroup create latency with config/admission installed, on envtest (slow; not part of test).
+	go test ./test/integration/admission/ -run '^$$' -bench . -benchtime 10x -timeout 60m
+
+.PHONY: sizing
+sizing: $(ENVTEST_BINARIES) ## Measure the manager's convergence time and peak memory at 10,000 and 100,000 pods (envtest, about 10 minutes).
+	go build -o bin/manager ./cmd/manager
+	for pods in 10000 100000; do go run ./hack/sizing -manager bin/manager -pods $$pods; done
+	go run ./hack/sizing -manager bin/manager -pods 100000 -memory-limit 268435456 # the shipped 256Mi
 
 ##@ Scale
 
@@ -273,3 +285,19 @@ echo "Installing $(2)@$(3) as $(1)"; \
 GOBIN=$$tmp go install $(2)@$(3); \
 mkdir -p $(LOCALBIN); mv $$tmp/* $(1); rm -rf $$tmp
 endef
+
+##@ kubectl plugin
+
+# kubectl-labelgroup, built into bin/: with bin/ on PATH, kubectl runs it as
+# `kubectl labelgroup`. make build builds it, and the e2e targets build it and
+# put bin/ first on PATH, so the suite runs it the way users do.
+PLUGIN ?= $(LOCALBIN)/kubectl-labelgroup
+
+.PHONY: plugin
+plugin: ## Build the kubectl plugin into bin/kubectl-labelgroup.
+	go build -o $(PLUGIN) ./cmd/kubectl-labelgroup
+
+build: plugin
+test-e2e-local: plugin
+test-e2e: plugin
+test-e2e-local test-e2e: export PATH := $(LOCALBIN):$(PATH)

@@ -4,9 +4,11 @@ package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -21,6 +23,7 @@ import (
 
 	groupingv1alpha1 "github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 	"github.com/labelgroup/labelgroup-operator/internal/controller"
+	"github.com/labelgroup/labelgroup-operator/internal/readiness"
 )
 
 func main() {
@@ -35,6 +38,7 @@ func main() {
 		concurrentReconciles int
 		statusWriters        int
 		reconcileInterval    time.Duration
+		statusOverlapLimit   int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -48,7 +52,9 @@ func main() {
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
 	flag.IntVar(&statusMemberLimit, "status-member-limit", 100,
-		"The most member pod names written to a LabelGroup's status.members; status.memberCount stays exact.")
+		fmt.Sprintf("The most member pod names written to a LabelGroup's status.members (0 to %d); status.memberCount stays exact.", groupingv1alpha1.MaxStatusMembers))
+	flag.IntVar(&statusOverlapLimit, "status-overlap-limit", 100,
+		fmt.Sprintf("The most overlapping groups written to a LabelGroup's status.overlaps (0 to %d); status.overlapCount stays exact.", groupingv1alpha1.MaxStatusOverlaps))
 	flag.IntVar(&concurrentReconciles, "max-concurrent-reconciles", 4,
 		"How many namespaces are reconciled at once; one namespace is never reconciled twice at once.")
 	flag.IntVar(&statusWriters, "status-writers", 64,
@@ -64,8 +70,8 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	setupLog := ctrl.Log.WithName("setup")
 
-	if statusMemberLimit < 0 {
-		setupLog.Error(fmt.Errorf("--status-member-limit is %d", statusMemberLimit), "Invalid flag: --status-member-limit must be 0 or more")
+	if err := validateStatusLimits(statusMemberLimit, statusOverlapLimit); err != nil {
+		setupLog.Error(err, "Invalid flag")
 		os.Exit(2)
 	}
 	if reconcileInterval < 0 {
@@ -77,6 +83,14 @@ func main() {
 			setupLog.Error(fmt.Errorf("--%s is %d", name, value), "Invalid flag: --"+name+" must be 1 or more")
 			os.Exit(2)
 		}
+	}
+	memoryLimit, ok, err := goMemoryLimit(os.Getenv("GOMEMLIMIT"), os.Getenv("MEMORY_LIMIT_BYTES"))
+	if err != nil {
+		setupLog.Error(err, "Invalid environment")
+		os.Exit(2)
+	}
+	if ok {
+		debug.SetMemoryLimit(memoryLimit)
 	}
 
 	var tlsOpts []func(*tls.Config)
@@ -97,6 +111,10 @@ func main() {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(groupingv1alpha1.AddToScheme(scheme))
 
+	// The watch errors of the cache's informers feed /readyz.
+	watches := readiness.NewWatches()
+	cacheOptions := controller.CacheOptions()
+	cacheOptions.DefaultWatchErrorHandler = watches.HandleWatchError
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsOptions,
@@ -107,7 +125,7 @@ func main() {
 		// The manager exits right after a lost lease, so it may release it early
 		// and let the next leader start at once instead of after the lease expires.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         controller.CacheOptions(),
+		Cache:                         cacheOptions,
 	})
 	if err != nil {
 		setupLog.Error(err, "Failed to create the manager")
@@ -118,6 +136,7 @@ func main() {
 		Client:                  mgr.GetClient(),
 		Recorder:                mgr.GetEventRecorder("labelgroup-controller"),
 		MemberLimit:             statusMemberLimit,
+		OverlapLimit:            statusOverlapLimit,
 		MaxConcurrentReconciles: concurrentReconciles,
 		StatusWriters:           statusWriters,
 		MinReconcileInterval:    reconcileInterval,
@@ -130,16 +149,29 @@ func main() {
 		setupLog.Error(err, "Failed to set up the health check")
 		os.Exit(1)
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	if err := mgr.AddReadyzCheck("informers", watches.Checker(mgr.GetCache())); err != nil {
 		setupLog.Error(err, "Failed to set up the ready check")
 		os.Exit(1)
 	}
 
-	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit,
+	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit, "statusOverlapLimit", statusOverlapLimit,
 		"maxConcurrentReconciles", concurrentReconciles, "statusWriters", statusWriters,
-		"minReconcileInterval", reconcileInterval)
+		"minReconcileInterval", reconcileInterval, "goMemoryLimit", debug.SetMemoryLimit(-1))
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "Manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// validateStatusLimits checks the status limits against the CRD's maxItems:
+// a larger limit would have every status write of a large group refused.
+func validateStatusLimits(memberLimit, overlapLimit int) error {
+	var errs []error
+	if memberLimit < 0 || memberLimit > groupingv1alpha1.MaxStatusMembers {
+		errs = append(errs, fmt.Errorf("--status-member-limit is %d: must be from 0 to %d (status.members maxItems)", memberLimit, groupingv1alpha1.MaxStatusMembers))
+	}
+	if overlapLimit < 0 || overlapLimit > groupingv1alpha1.MaxStatusOverlaps {
+		errs = append(errs, fmt.Errorf("--status-overlap-limit is %d: must be from 0 to %d (status.overlaps maxItems)", overlapLimit, groupingv1alpha1.MaxStatusOverlaps))
+	}
+	return errors.Join(errs...)
 }

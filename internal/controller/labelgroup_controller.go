@@ -39,6 +39,8 @@ type LabelGroupReconciler struct {
 	Recorder events.EventRecorder
 	// MemberLimit caps status.members; status.memberCount stays exact.
 	MemberLimit int
+	// OverlapLimit caps status.overlaps; status.overlapCount stays exact.
+	OverlapLimit int
 	// MaxConcurrentReconciles is how many namespaces are reconciled at once
 	// (1 when 0). One namespace is never reconciled twice at once.
 	MaxConcurrentReconciles int
@@ -100,7 +102,7 @@ func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alp
 	now := metav1.Now()
 	for i := range groups {
 		keys[i] = types.NamespacedName{Namespace: groups[i].Namespace, Name: groups[i].Name}
-		if !equality.Semantic.DeepEqual(groups[i].Status, computeStatus(groups[i].Status, groups[i].Generation, results[i], now)) {
+		if !equality.Semantic.DeepEqual(groups[i].Status, computeStatus(groups[i].Status, groups[i].Generation, results[i], r.OverlapLimit, now)) {
 			changed = append(changed, i)
 		}
 	}
@@ -185,7 +187,7 @@ func engineGroups(groups []v1alpha1.LabelGroup) []grouping.Group {
 // group with an invalid selector gets a terminal error: only a person can fix it.
 func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.LabelGroup, result grouping.Result) error {
 	log := logf.FromContext(ctx).WithValues("labelgroup", klog.KObj(group))
-	desired := computeStatus(group.Status, group.Generation, result, metav1.Now())
+	desired := computeStatus(group.Status, group.Generation, result, r.OverlapLimit, metav1.Now())
 	if equality.Semantic.DeepEqual(group.Status, desired) {
 		return nil
 	}
@@ -207,13 +209,17 @@ func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.
 			log.V(4).Info("Skipping status of a LabelGroup that changed since it was read", "reason", err.Error())
 			return nil
 		}
+		// A refused write (invalid, too large, forbidden) is counted and
+		// returned: controller-runtime logs it and retries the namespace with
+		// backoff. The other groups of the namespace are written all the same.
+		statusWriteErrors.WithLabelValues(group.Namespace, writeErrorReason(err)).Inc()
 		return fmt.Errorf("patching status of LabelGroup %s: %w", klog.KObj(group), err)
 	}
 	r.own.wrote(group)
 
 	if eventType, reason, ok := overlapTransition(before.Status.Conditions, desired.Conditions); ok {
 		overlapping := meta.FindStatusCondition(desired.Conditions, v1alpha1.ConditionOverlapping)
-		r.Recorder.Eventf(group, nil, eventType, reason, "Reconcile", "%s", overlapping.Message)
+		r.Recorder.Eventf(group, nil, eventType, reason, "Reconcile", "%s", eventNote(overlapping.Message))
 	}
 	if result.SelectorErr != nil {
 		return reconcile.TerminalError(fmt.Errorf("LabelGroup %s has an invalid selector: %w", klog.KObj(group), result.SelectorErr))

@@ -17,7 +17,7 @@ import (
 )
 
 // everythingOn turns on every optional part of the chart.
-var everythingOn = []string{"ha.enabled=true", "metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true"}
+var everythingOn = []string{"ha.enabled=true", "metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true", "admissionPolicy.enabled=true"}
 
 func TestHelmLint(t *testing.T) {
 	// --strict fails on warnings too, such as a name longer than 63 characters.
@@ -68,6 +68,24 @@ func TestChartMakesTheObjectsKustomizeDoes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// admissionPolicy.enabled renders the objects of config/admission, apart from
+// labels, and nothing of them by default.
+func TestChartAdmissionPolicyIsConfigAdmission(t *testing.T) {
+	admission := func(objects []object) []object {
+		return append(only(objects, "ValidatingAdmissionPolicy"), only(objects, "ValidatingAdmissionPolicyBinding")...)
+	}
+	if got := admission(helmTemplate(t)); len(got) != 0 {
+		t.Errorf("the default render has %d admission objects; the policy is opt-in", len(got))
+	}
+	fromKustomize := comparable(t, kustomize(t, "config/admission"))
+	fromChart := comparable(t, admission(helmTemplate(t, "admissionPolicy.enabled=true")))
+	if len(fromKustomize) != 2 || !reflect.DeepEqual(fromChart, fromKustomize) {
+		wantYAML, _ := yaml.Marshal(fromKustomize)
+		gotYAML, _ := yaml.Marshal(fromChart)
+		t.Errorf("admissionPolicy.enabled differs from config/admission.\nkustomize:\n%s\nchart:\n%s", wantYAML, gotYAML)
 	}
 }
 
@@ -168,7 +186,7 @@ func TestChartValues(t *testing.T) {
 	}
 
 	d := deployment("image.repository=registry.example/lg", "image.tag=v9", "image.pullPolicy=Always",
-		"manager.statusMemberLimit=500", "manager.extraArgs={--zap-log-level=debug}", "metrics.enabled=false",
+		"manager.statusMemberLimit=500", "manager.statusOverlapLimit=7", "manager.extraArgs={--zap-log-level=debug}", "metrics.enabled=false",
 		"leaderElection.enabled=false", "nodeSelector.pool=system", "tolerations[0].key=dedicated",
 		"tolerations[0].operator=Exists", "priorityClassName=system-cluster-critical",
 		"affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=pool",
@@ -178,7 +196,7 @@ func TestChartValues(t *testing.T) {
 	c := spec.Containers[0]
 	for what, ok := range map[string]bool{
 		"image":             c.Image == "registry.example/lg:v9" && c.ImagePullPolicy == "Always",
-		"flags":             manager(d) == "--health-probe-bind-address=:8081 --status-member-limit=500 --zap-log-level=debug",
+		"flags":             manager(d) == "--health-probe-bind-address=:8081 --status-member-limit=500 --status-overlap-limit=7 --zap-log-level=debug",
 		"no metrics port":   len(c.Ports) == 0,
 		"nodeSelector":      spec.NodeSelector["pool"] == "system",
 		"tolerations":       len(spec.Tolerations) == 1 && spec.Tolerations[0].Key == "dedicated",
