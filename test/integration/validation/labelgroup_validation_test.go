@@ -76,6 +76,23 @@ func manyValues(n int) string {
 	return "selector:\n  matchExpressions:\n  - {key: tier, operator: In, values: [" + strings.Join(values, ", ") + "]}\n"
 }
 
+// manyMetadata returns a memberMetadata block whose kind map (labels or
+// annotations) has n distinct entries.
+func manyMetadata(kind string, n int) string {
+	var b strings.Builder
+	b.WriteString("selector: {}\nmemberMetadata:\n  " + kind + ":\n")
+	for i := range n {
+		fmt.Fprintf(&b, "    key%d: v\n", i)
+	}
+	return b.String()
+}
+
+// annotationOfLength returns a memberMetadata block with one annotation whose
+// value is n characters long.
+func annotationOfLength(n int) string {
+	return "selector: {}\nmemberMetadata:\n  annotations:\n    example.com/note: " + strings.Repeat("x", n) + "\n"
+}
+
 var _ = Describe("LabelGroup schema", func() {
 	DescribeTable("refuses an invalid LabelGroup, naming the field, and stores nothing",
 		func(field, specYAML string) {
@@ -194,6 +211,33 @@ selector:
 		Entry("unknown overlapPolicy", "spec.overlapPolicy", `
 selector: {}
 overlapPolicy: Everything`),
+		Entry("memberMetadata label key with a space", "spec.memberMetadata.labels: Invalid value: every key must be a qualified label key", `
+selector: {}
+memberMetadata:
+  labels: {"bad key": x}`),
+		Entry("memberMetadata label key with a 254-character prefix", "spec.memberMetadata.labels", `
+selector: {}
+memberMetadata:
+  labels: {`+prefix254+`/team: x}`),
+		Entry("memberMetadata label value of 64 characters", "spec.memberMetadata.labels.team", `
+selector: {}
+memberMetadata:
+  labels: {team: `+name64+`}`),
+		Entry("memberMetadata label value with a slash", "spec.memberMetadata.labels[team]: Invalid value: \"a/b\": must be a label value", `
+selector: {}
+memberMetadata:
+  labels: {team: a/b}`),
+		Entry("memberMetadata annotation key with a 64-character name", "every key must be a qualified annotation key", `
+selector: {}
+memberMetadata:
+  annotations: {example.com/`+name64+`: x}`),
+		Entry("memberMetadata annotation value of 4097 characters", "spec.memberMetadata.annotations.example.com/note", annotationOfLength(4097)),
+		Entry("more than 32 memberMetadata labels", "spec.memberMetadata.labels: Too many: 33", manyMetadata("labels", 33)),
+		Entry("more than 32 memberMetadata annotations", "spec.memberMetadata.annotations: Too many: 33", manyMetadata("annotations", 33)),
+		Entry("misspelt memberMetadata", `unknown field "spec.memberMetadata.label"`, `
+selector: {}
+memberMetadata:
+  label: {team: x}`),
 	)
 
 	DescribeTable("accepts a valid LabelGroup as written",
@@ -236,6 +280,14 @@ selector:
 		Entry("policy Selectors", `
 selector: {matchLabels: {tier: web}}
 overlapPolicy: Selectors`),
+		Entry("memberMetadata with prefixed keys, an empty label value and free-text annotations", `
+selector: {}
+memberMetadata:
+  labels: {team: payments, example.com/tier: "", `+name63+`: `+name63+`}
+  annotations: {cost-center: "CC 1234 / payments", `+prefix253+`/note: "any text: here"}`),
+		Entry("32 memberMetadata labels", manyMetadata("labels", 32)),
+		Entry("32 memberMetadata annotations", manyMetadata("annotations", 32)),
+		Entry("an annotation value of 4096 characters", annotationOfLength(4096)),
 	)
 
 	It("accepts the empty selector, which selects every pod, and defaults overlapPolicy to Members", func() {
