@@ -30,6 +30,8 @@ func main() {
 		secureMetrics        bool
 		enableHTTP2          bool
 		statusMemberLimit    int
+		enableMemberMetadata bool
+		stampConcurrency     int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -44,6 +46,11 @@ func main() {
 		"If set, HTTP/2 will be enabled for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
 	flag.IntVar(&statusMemberLimit, "status-member-limit", 100,
 		"The most member pod names written to a LabelGroup's status.members; status.memberCount stays exact.")
+	flag.BoolVar(&enableMemberMetadata, "enable-member-metadata", false,
+		"Stamp each LabelGroup's spec.memberMetadata on its member pods with server-side apply. "+
+			"Needs patch on pods (the member-metadata kustomize component, or the Helm value memberMetadata.enabled).")
+	flag.IntVar(&stampConcurrency, "member-metadata-concurrency", controller.DefaultStampConcurrency,
+		"The most pod writes of member metadata in flight at once.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -53,6 +60,17 @@ func main() {
 	if statusMemberLimit < 0 {
 		setupLog.Error(fmt.Errorf("--status-member-limit is %d", statusMemberLimit), "Invalid flag: --status-member-limit must be 0 or more")
 		os.Exit(2)
+	}
+
+	if stampConcurrency < 1 {
+		setupLog.Error(fmt.Errorf("--member-metadata-concurrency is %d", stampConcurrency), "Invalid flag: --member-metadata-concurrency must be 1 or more")
+		os.Exit(2)
+	}
+	cacheOptions := controller.CacheOptions()
+	var memberMetadata *controller.MemberMetadata
+	if enableMemberMetadata {
+		memberMetadata = &controller.MemberMetadata{Concurrency: stampConcurrency}
+		cacheOptions = controller.CacheOptionsWithMemberMetadata(memberMetadata)
 	}
 
 	var tlsOpts []func(*tls.Config)
@@ -82,7 +100,7 @@ func main() {
 		// The manager exits right after a lost lease, so it may release it early
 		// and let the next leader start at once instead of after the lease expires.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         controller.CacheOptions(),
+		Cache:                         cacheOptions,
 	})
 	if err != nil {
 		setupLog.Error(err, "Failed to create the manager")
@@ -90,9 +108,10 @@ func main() {
 	}
 
 	if err := (&controller.LabelGroupReconciler{
-		Client:      mgr.GetClient(),
-		Recorder:    mgr.GetEventRecorder("labelgroup-controller"),
-		MemberLimit: statusMemberLimit,
+		Client:         mgr.GetClient(),
+		Recorder:       mgr.GetEventRecorder("labelgroup-controller"),
+		MemberLimit:    statusMemberLimit,
+		MemberMetadata: memberMetadata,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "labelgroup")
 		os.Exit(1)
@@ -107,7 +126,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit)
+	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit, "memberMetadata", enableMemberMetadata)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "Manager stopped with an error")
 		os.Exit(1)

@@ -179,13 +179,14 @@ func PlanPod(group Group, pod Pod, member bool, groupOf func(manager string) str
 			plan.Kept = append(plan.Kept, keptKey(pod.Name, k, ""))
 		}
 	}
-	plan.Write = needsWrite(plan.Apply, pod, mine)
+	plan.Write = NeedsWrite(plan.Apply, pod, group.Manager)
 	return plan
 }
 
-// needsWrite says whether applying apply would change the pod: a value to set
-// or a key to release.
-func needsWrite(apply map[Key]string, pod Pod, mine map[Key]bool) bool {
+// NeedsWrite says whether applying apply with manager would change the pod: a
+// value to set, or a key the manager owns to release.
+func NeedsWrite(apply map[Key]string, pod Pod, manager string) bool {
+	mine := pod.Owned[manager]
 	if len(mine) != len(apply) {
 		return true
 	}
