@@ -47,7 +47,7 @@ func metadataCondition(s *v1alpha1.MemberMetadataStatus, generation int64) *meta
 		Reason:             v1alpha1.ReasonApplied,
 		ObservedGeneration: generation,
 	}
-	carry := fmt.Sprintf("%d %s carry all of the group's metadata", s.MembersComplete, plural(int(s.MembersComplete), "member", "members"))
+	carry := fmt.Sprintf("%d %s all of the group's metadata", s.MembersComplete, plural(int(s.MembersComplete), "member carries", "members carry"))
 	switch {
 	case len(s.RefusedLabelKeys) > 0:
 		c.Status, c.Reason = metav1.ConditionFalse, v1alpha1.ReasonLabelKeyInSelector
@@ -55,14 +55,14 @@ func metadataCondition(s *v1alpha1.MemberMetadataStatus, generation int64) *meta
 			plural(len(s.RefusedLabelKeys), "key", "keys"), strings.Join(s.RefusedLabelKeys, ", "), plural(len(s.RefusedLabelKeys), "it", "them"), carry)
 	case s.KeptByGroup > 0:
 		c.Status, c.Reason = metav1.ConditionFalse, v1alpha1.ReasonConflictsWithGroup
-		c.Message = fmt.Sprintf("%d %s keep another LabelGroup's value: %s; %s",
-			s.KeptByGroup, plural(int(s.KeptByGroup), "key", "keys"), keptExamples(s.Kept, true), carry)
+		c.Message = fmt.Sprintf("%d %s another LabelGroup's value: %s; %s",
+			s.KeptByGroup, plural(int(s.KeptByGroup), "key keeps", "keys keep"), keptExamples(s.Kept, true), carry)
 	case s.KeptByMember > 0:
 		c.Reason = v1alpha1.ReasonMemberValuesKept
-		c.Message = fmt.Sprintf("%d %s keep the pod's own value: %s; %s",
-			s.KeptByMember, plural(int(s.KeptByMember), "key", "keys"), keptExamples(s.Kept, false), carry)
+		c.Message = fmt.Sprintf("%d %s the pod's own value: %s; %s",
+			s.KeptByMember, plural(int(s.KeptByMember), "key keeps", "keys keep"), keptExamples(s.Kept, false), carry)
 	default:
-		c.Message = "All " + carry
+		c.Message = fmt.Sprintf("All %d members carry all of the group's metadata", s.MembersComplete)
 	}
 	return c
 }
