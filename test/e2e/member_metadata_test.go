@@ -12,7 +12,6 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -27,34 +26,41 @@ const memberMetadataComponent = "config/components/member-metadata"
 
 // The specs run in order: first the operator as shipped, then with the
 // component added to the configuration the suite deployed, which the last
-// step puts back.
+// step puts back. The running pod they stamp is the manager's own: it is the
+// one pod every cluster this suite runs on can run without pulling an image.
 var _ = Describe("Member metadata, an opt-in", Ordered, func() {
-	var ns string
-
-	BeforeAll(func() {
-		ns = newNamespace()
-		// A pod that really runs: the host's network needs no pod network.
-		pod := builders.MakePod("web-1").Label("tier", "web").Obj()
-		pod.Spec.HostNetwork = true
-		createIn(ns, pod)
-		Eventually(func(g Gomega) corev1.PodPhase {
-			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(pod), pod)).To(Succeed())
-			return pod.Status.Phase
-		}).WithTimeout(recoveryTimeout).Should(Equal(corev1.PodRunning))
-		createIn(ns, builders.MakeGroup("web").Label("tier", "web").
-			StampLabel("team", "payments").StampAnnotation("example.com/cost-center", "cc-1234").Obj())
-	})
+	// stampingGroup selects the manager's pod and stamps a label and an annotation.
+	stampingGroup := func() *v1alpha1.LabelGroup {
+		b := builders.MakeGroup("manager-team").Namespace(managerNamespace).
+			StampLabel("team", "platform").StampAnnotation("example.com/cost-center", "cc-1234")
+		for k, v := range managerPodLabels {
+			b.Label(k, v)
+		}
+		return b.Obj()
+	}
+	// deleteGroup deletes the group and waits until it is gone: with stamping
+	// on, only once the manager released what it stamped.
+	deleteGroup := func() {
+		group := stampingGroup()
+		Expect(client.IgnoreNotFound(k8sClient.Delete(ctx, group))).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(group), group))
+		}).Should(BeTrue(), "the group is still there, its finalizers: %v", group.Finalizers)
+	}
 
 	It("is refused by the shipped RBAC, and a group says stamping is off", func() {
-		By("applying a label to a pod as the manager's ServiceAccount")
-		err := asManager().Apply(ctx, corev1ac.Pod("web-1", ns).WithLabels(map[string]string{"team": "payments"}), client.FieldOwner("labelgroup.io/web"))
+		pod := theManagerPod(Default)
+		By("applying a label to the manager's pod as the manager's ServiceAccount")
+		err := asManager().Apply(ctx, corev1ac.Pod(pod.Name, managerNamespace).WithLabels(map[string]string{"team": "platform"}), client.FieldOwner("labelgroup.io/manager-team"))
 		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "want Forbidden without the component, got %v", err)
 
-		Eventually(conditionOf(ns, "web", v1alpha1.ConditionMetadataApplied)).Should(Equal("False/StampingDisabled"))
-		Expect(podLabels(ns, "web-1")(Default)).NotTo(HaveKey("team"))
+		Expect(k8sClient.Create(ctx, stampingGroup())).To(Succeed())
+		DeferCleanup(deleteGroup)
+		Eventually(conditionOf(managerNamespace, "manager-team", v1alpha1.ConditionMetadataApplied)).Should(Equal("False/StampingDisabled"))
+		Expect(podLabels(managerNamespace, pod.Name)(Default)).NotTo(HaveKey("team"))
 	})
 
-	It("stamps a running pod once the component is applied as shipped", func() {
+	It("stamps the running pod once the component is applied as shipped, and releases it with the group", func() {
 		overlay := writeOverlayWithComponent()
 		By("applying " + overlay + ": " + kustomizeDir + " with " + memberMetadataComponent)
 		stderr, err := kubectl("", "apply", "-k", overlay)
@@ -66,25 +72,24 @@ var _ = Describe("Member metadata, an opt-in", Ordered, func() {
 			stderr, err = kubectl("", "delete", "--ignore-not-found", "clusterrolebinding,clusterrole", "labelgroup-operator-member-metadata")
 			Expect(err).NotTo(HaveOccurred(), stderr)
 		})
+		var pod corev1.Pod
 		Eventually(func(g Gomega) []string {
-			pod := theManagerPod(g)
+			pod = theManagerPod(g)
 			return container(pod.Spec.Containers, managerContainer).Args
 		}).WithTimeout(recoveryTimeout).Should(ContainElement("--enable-member-metadata"))
 
-		Eventually(podLabels(ns, "web-1")).WithTimeout(recoveryTimeout).Should(HaveKeyWithValue("team", "payments"))
-		Eventually(conditionOf(ns, "web", v1alpha1.ConditionMetadataApplied)).Should(Equal("True/Applied"))
-		var pod corev1.Pod
-		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web-1"}, &pod)).To(Succeed())
+		Expect(k8sClient.Create(ctx, stampingGroup())).To(Succeed())
+		DeferCleanup(deleteGroup) // before the component goes, while the manager may still release
+		Eventually(podLabels(managerNamespace, pod.Name)).Should(HaveKeyWithValue("team", "platform"))
+		Eventually(conditionOf(managerNamespace, "manager-team", v1alpha1.ConditionMetadataApplied)).Should(Equal("True/Applied"))
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(&pod), &pod)).To(Succeed())
 		Expect(pod.Status.Phase).To(Equal(corev1.PodRunning))
 		Expect(pod.Annotations).To(HaveKeyWithValue("example.com/cost-center", "cc-1234"))
-		Expect(labelManagers(&pod, "team")).To(Equal([]string{"labelgroup.io/web"}))
+		Expect(labelManagers(&pod, "team")).To(Equal([]string{"labelgroup.io/manager-team"}))
 
-		By("deleting the group while the manager may still release what it stamped")
-		Expect(k8sClient.Delete(ctx, &v1alpha1.LabelGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}})).To(Succeed())
-		Eventually(func() bool {
-			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &v1alpha1.LabelGroup{}))
-		}).Should(BeTrue())
-		Expect(podLabels(ns, "web-1")(Default)).To(Equal(map[string]string{"tier": "web"}))
+		By("deleting the group: the manager releases what it stamped, then lets it go")
+		deleteGroup()
+		Expect(podLabels(managerNamespace, pod.Name)(Default)).NotTo(HaveKey("team"))
 	})
 })
 
