@@ -152,6 +152,11 @@ var _ = Describe("Member metadata", func() {
 		Expect(metadataStatus(ns, "all")(Default).RefusedLabelKeys).To(Equal([]string{"track"}))
 		Expect(condition(ns, "canary", v1alpha1.ConditionMetadataApplied)(Default)).To(Equal("False/LabelKeyInSelector"))
 		Consistently(func(g Gomega) []string { return groupOf(ns, "canary")(g).Status.Members }).Should(BeEmpty())
+
+		By("releasing a stamped label key once a selector starts using it")
+		createGroup(ns, builders.MakeGroup("teams").Expression("team", v1alpha1.LabelSelectorOpExists))
+		Eventually(labelsOf(ns, "web-1")).ShouldNot(HaveKey("team"))
+		Eventually(metadataStatus(ns, "all")).Should(HaveField("RefusedLabelKeys", Equal([]string{"team", "track"})))
 	})
 
 	It("leaves a group without memberMetadata as it always was", func() {
