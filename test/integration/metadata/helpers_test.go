@@ -79,7 +79,9 @@ func groupOf(namespace, name string) func(g Gomega) *v1alpha1.LabelGroup {
 }
 
 func metadataStatus(namespace, name string) func(g Gomega) *v1alpha1.MemberMetadataStatus {
-	return func(g Gomega) *v1alpha1.MemberMetadataStatus { return groupOf(namespace, name)(g).Status.MemberMetadata }
+	return func(g Gomega) *v1alpha1.MemberMetadataStatus {
+		return groupOf(namespace, name)(g).Status.MemberMetadata
+	}
 }
 
 // condition returns "Status/Reason" of a group's condition, "" if unset.

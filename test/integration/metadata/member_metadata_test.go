@@ -195,4 +195,3 @@ var _ = Describe("Member metadata", func() {
 		Eventually(condition(ns, name, v1alpha1.ConditionMetadataApplied)).Should(Equal("True/Applied"))
 	})
 })
-
