@@ -56,6 +56,7 @@ type MemberMetadata struct {
 // conflictMemoKey is a pod at one resourceVersion and a group at one
 // generation: a change of either makes what was remembered useless.
 type conflictMemoKey struct {
+	namespace       string
 	pod             types.UID
 	resourceVersion string
 	group           types.UID
@@ -63,7 +64,7 @@ type conflictMemoKey struct {
 }
 
 func memoKey(pod *metav1.PartialObjectMetadata, group *v1alpha1.LabelGroup) conflictMemoKey {
-	return conflictMemoKey{pod.UID, pod.ResourceVersion, group.UID, group.Generation}
+	return conflictMemoKey{pod.Namespace, pod.UID, pod.ResourceVersion, group.UID, group.Generation}
 }
 
 func (m *MemberMetadata) rememberedConflicts(key conflictMemoKey) []metadata.Conflict {
@@ -81,13 +82,14 @@ func (m *MemberMetadata) rememberConflicts(key conflictMemoKey, conflicts []meta
 	m.conflicts[key] = conflicts
 }
 
-// forgetConflictsExcept drops what was remembered of the pods in current (the
-// pods of one namespace) that are no longer at the resourceVersion remembered.
-func (m *MemberMetadata) forgetConflictsExcept(current map[types.UID]string) {
+// forgetConflictsExcept drops what was remembered of the pods of namespace
+// that are gone or no longer at the resourceVersion remembered; current maps
+// the namespace's pods to their resourceVersions.
+func (m *MemberMetadata) forgetConflictsExcept(namespace string, current map[types.UID]string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for k := range m.conflicts {
-		if rv, ok := current[k.pod]; ok && rv != k.resourceVersion {
+		if rv, ok := current[k.pod]; k.namespace == namespace && (!ok || rv != k.resourceVersion) {
 			delete(m.conflicts, k)
 		}
 	}
@@ -213,7 +215,7 @@ func (r *LabelGroupReconciler) planGroups(ctx context.Context, namespace string,
 			}
 		}
 	}
-	r.MemberMetadata.forgetConflictsExcept(current)
+	r.MemberMetadata.forgetConflictsExcept(namespace, current)
 	return work, nil
 }
 
