@@ -235,6 +235,12 @@ func (r *LabelGroupReconciler) prepareGroup(ctx context.Context, group *v1alpha1
 		before := group.DeepCopy()
 		controllerutil.AddFinalizer(group, v1alpha1.FinalizerReleaseMetadata)
 		if err := r.Patch(ctx, group, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+			if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+				// The group changed since the cache read it; its watch event
+				// brings the namespace back. Until then it stamps nothing.
+				*group = *before
+				return nil, nil
+			}
 			return nil, fmt.Errorf("adding the finalizer of LabelGroup %s: %w", klog.KObj(group), err)
 		}
 	}
