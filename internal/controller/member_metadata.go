@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -148,6 +149,10 @@ func (r *LabelGroupReconciler) stampMetadata(ctx context.Context, namespace stri
 	}
 	writeErr := r.carryOut(ctx, work)
 	for i, w := range work {
+		if w == nil && stamps(&groups[i]) && groups[i].DeletionTimestamp.IsZero() {
+			outcomes[i] = previousOutcome(&groups[i]) // skipped this time (see prepareGroup)
+			continue
+		}
 		if w == nil || w.release {
 			continue
 		}
@@ -158,6 +163,16 @@ func (r *LabelGroupReconciler) stampMetadata(ctx context.Context, namespace stri
 		return outcomes, writeErr
 	}
 	return outcomes, r.removeReleasedFinalizers(ctx, work)
+}
+
+// previousOutcome is what the group's status already says, for a group that
+// was skipped: its status stays as it is until the group comes back.
+func previousOutcome(group *v1alpha1.LabelGroup) metadataOutcome {
+	outcome := metadataOutcome{summary: group.Status.MemberMetadata}
+	if c := meta.FindStatusCondition(group.Status.Conditions, v1alpha1.ConditionMetadataApplied); c != nil {
+		outcome.condition = c.DeepCopy()
+	}
+	return outcome
 }
 
 // planGroups reads the namespace's pods and plans every involved group;
