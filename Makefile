@@ -11,6 +11,15 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 KIND ?= $(LOCALBIN)/kind-$(KIND_VERSION)
 
+# Packaging and alerting: test/manifests runs the real tools on the
+# shipped manifests, helm lint and template on charts/labelgroup-operator and promtool on the
+# rules of the rendered PrometheusRule. helm is built from its Go module into
+# bin/ once per version; promtool comes from Debian's prometheus package.
+HELM_VERSION ?= v3.22.0
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+export HELM
+MANIFEST_TEST_TOOLS := $(HELM) promtool
+
 # kube-apiserver, etcd and the node components are built from k8s.io/kubernetes
 # at the version hack/tools/go.mod pins (see hack/tools). A new pin builds into a
 # new folder; an unchanged pin reuses the cached binaries.
@@ -45,6 +54,7 @@ help: ## Display this help.
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate the CRD and the RBAC role from the markers in the code.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	$(MAKE) --no-print-directory chart-files
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
@@ -64,7 +74,7 @@ verify: $(CONTROLLER_GEN) ## Regenerate CRDs, RBAC and deepcopy and fail if anyt
 	hack/verify.sh
 
 .PHONY: test
-test: verify vet $(ENVTEST_BINARIES) ## Run every test: verify, unit, envtest integration, e2e on a local cluster.
+test: verify vet $(ENVTEST_BINARIES) $(MANIFEST_TEST_TOOLS) ## Run every test: verify, unit, envtest integration, manifests (helm, promtool, PSA), e2e on a local cluster.
 	go test ./... -coverprofile cover.out -coverpkg=./api/...,./internal/...
 	go tool cover -func cover.out | tail -n 1
 	$(MAKE) test-e2e-local
@@ -72,6 +82,32 @@ test: verify vet $(ENVTEST_BINARIES) ## Run every test: verify, unit, envtest in
 .PHONY: bench
 bench: ## Run the benchmarks of the pure packages.
 	go test ./internal/... -run '^$$' -bench . -benchmem
+
+##@ Packaging and alerting: the Helm chart, promtool
+
+.PHONY: chart-files
+chart-files: ## Copy the generated CRD, the manager's role, the alert rules and the admission policy into charts/labelgroup-operator (make manifests runs it).
+	rm -f charts/labelgroup-operator/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/labelgroup-operator/crds/
+	cp config/rbac/role.yaml charts/labelgroup-operator/files/manager-role.yaml
+	cp config/prometheus/prometheus_rule.yaml charts/labelgroup-operator/files/prometheus-rule.yaml
+	cp config/admission/policy.yaml charts/labelgroup-operator/files/admission-policy.yaml
+	cp config/admission/binding.yaml charts/labelgroup-operator/files/admission-binding.yaml
+
+.PHONY: promtool
+promtool: ## Install promtool from Debian's prometheus package when missing (needs root).
+	hack/install-promtool.sh
+
+.PHONY: test-manifests
+test-manifests: $(MANIFEST_TEST_TOOLS) ## Check the shipped manifests: helm lint/template, promtool, Prometheus Operator types, Pod Security.
+	go test ./test/manifests/... -count=1 -v
+
+$(HELM):
+	$(call go-install-tool,$@,helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
+
+.PHONY: bench-admission
+bench-admission: $(ENVTEST_BINARIES) ## Measure LabelGroup create latency with config/admission installed, on envtest (slow; not part of test).
+	go test ./test/integration/admission/ -run '^$$' -bench . -benchtime 10x -timeout 60m
 
 ##@ Build
 
@@ -225,3 +261,19 @@ echo "Installing $(2)@$(3) as $(1)"; \
 GOBIN=$$tmp go install $(2)@$(3); \
 mkdir -p $(LOCALBIN); mv $$tmp/* $(1); rm -rf $$tmp
 endef
+
+##@ kubectl plugin
+
+# kubectl-labelgroup, built into bin/: with bin/ on PATH, kubectl runs it as
+# `kubectl labelgroup`. make build builds it, and the e2e targets build it and
+# put bin/ first on PATH, so the suite runs it the way users do.
+PLUGIN ?= $(LOCALBIN)/kubectl-labelgroup
+
+.PHONY: plugin
+plugin: ## Build the kubectl plugin into bin/kubectl-labelgroup.
+	go build -o $(PLUGIN) ./cmd/kubectl-labelgroup
+
+build: plugin
+test-e2e-local: plugin
+test-e2e: plugin
+test-e2e-local test-e2e: export PATH := $(LOCALBIN):$(PATH)

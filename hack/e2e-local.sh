@@ -19,4 +19,6 @@ overlay=config/e2e-local
 printf 'KUBERNETES_SERVICE_PORT=%s\n' "$APISERVER_PORT" >"$overlay/apiserver.env"
 kubectl apply -k "$overlay"
 
-E2E_KUSTOMIZE_DIR=$overlay exec "$@"
+# The leader election spec applies the HA configuration through its own
+# overlay for this node (see config/e2e-local-ha).
+E2E_KUSTOMIZE_DIR=$overlay E2E_HA_KUSTOMIZE_DIR=config/e2e-local-ha exec "$@"

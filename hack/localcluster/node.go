@@ -28,14 +28,17 @@ const nodeName = "127.0.0.1"
 // controllers are kube-controller-manager's controllers that the e2e tests
 // need: Deployments down to pods, ServiceAccounts and their tokens, the
 // kube-root-ca.crt ConfigMap, namespace deletion, garbage collection of owned
-// objects, and the node lifecycle, which lifts the not-ready taint that every
-// new node gets once the node is Ready.
+// objects, the node lifecycle, which lifts the not-ready taint that every
+// new node gets once the node is Ready, the aggregation of ClusterRoles into
+// the built-in admin, edit and view (the operator's roles aggregate), and the
+// PodDisruptionBudget status that the eviction API consults.
 var controllers = []string{
 	"deployment-controller", "replicaset-controller",
 	"serviceaccount-controller", "serviceaccount-token-controller",
 	"root-ca-certificate-publisher-controller",
 	"namespace-controller", "garbage-collector-controller",
 	"node-lifecycle-controller",
+	"clusterrole-aggregation-controller", "disruption-controller",
 }
 
 // startNode starts kube-controller-manager, kube-scheduler, containerd and

@@ -83,3 +83,11 @@ func satisfiable(reqs []labels.Requirement) bool {
 	}
 	return slices.ContainsFunc(allowed, func(v string) bool { return !slices.Contains(excluded, v) })
 }
+
+// Satisfiable reports whether some set of labels satisfies s, that is whether
+// s could ever select a pod. It is Intersects(s, s), which is exact: listing
+// each requirement twice changes no key's verdict. For example
+// `tier in (web), !tier` and `tier in (a), tier in (b)` are unsatisfiable.
+func Satisfiable(s labels.Selector) bool {
+	return Intersects(s, s)
+}

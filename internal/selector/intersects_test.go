@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+	"github.com/labelgroup/labelgroup-operator/internal/selector/selectortest"
 )
 
 func mustParse(t testing.TB, s string) labels.Selector {
@@ -112,7 +113,7 @@ func TestIntersectsAgainstBruteForce(t *testing.T) {
 		for i := range data {
 			data[i] = byte(rng.Uint32())
 		}
-		a, b := decodePair(data)
+		a, b := selectortest.DecodePair(data)
 		if checkAgainstOracle(t, a, b) {
 			intersecting++
 		}
@@ -131,7 +132,7 @@ func FuzzIntersects(f *testing.F) {
 	f.Add([]byte{0, 7, 6, 9, 0, 2, 2})             // everything against b notin (x,y,z), a, c=z
 	f.Add([]byte{4, 4, 1, 1, 5, 3, 5, 7, 2, 0, 0}) // several keys against a=x
 	f.Fuzz(func(t *testing.T, data []byte) {
-		a, b := decodePair(data)
+		a, b := selectortest.DecodePair(data)
 		checkAgainstOracle(t, a, b)
 	})
 }
@@ -234,62 +235,56 @@ func labelSetsOver(sels ...labels.Selector) []labels.Set {
 	return sets
 }
 
-// The small universe of the random and fuzzed selectors: few keys and values
-// make collisions, and so interesting pairs, common.
-var (
-	universeKeys   = []string{"a", "b", "c"}
-	universeValues = []string{"x", "y", "z"}
-)
-
-// decodePair turns bytes into two selectors over the small universe: the
-// first byte says how many requirements (0 to 4) go to the first selector, the
-// rest go to the second, up to 4.
-func decodePair(data []byte) (a, b v1alpha1.LabelSelector) {
-	if len(data) == 0 {
-		return a, b
+func TestSatisfiable(t *testing.T) {
+	tests := []struct {
+		selector string
+		want     bool
+	}{
+		{"", true},
+		{"tier in (a)", true},
+		{"tier in (a),!tier", false},
+		{"tier=a,tier=b", false},
+		{"tier in (a,b),tier notin (a,b)", false},
+		{"tier in (a,b),tier notin (a)", true},
+		{"tier,!tier", false},
+		{"tier notin (a),!tier", true},
+		{"tier in (a),env in (b),!env", false},
 	}
-	a, rest := decodeSelector(data[1:], int(data[0]%5))
-	b, _ = decodeSelector(rest, 4)
-	return a, b
-}
-
-// decodeSelector reads up to n requirements from data, two bytes each, and
-// returns the selector and the bytes it did not read. The first byte picks the
-// key and the kind (a matchLabels entry or one of the four operators), the
-// second the value or, for In and NotIn, a non-empty subset of the values.
-func decodeSelector(data []byte, n int) (v1alpha1.LabelSelector, []byte) {
-	var sel v1alpha1.LabelSelector
-	for ; n > 0 && len(data) >= 2; n-- {
-		key := universeKeys[int(data[0])%len(universeKeys)]
-		valueBits := int(data[1])
-		switch int(data[0]) / len(universeKeys) % 5 {
-		case 0:
-			if sel.MatchLabels == nil {
-				sel.MatchLabels = map[string]v1alpha1.LabelValue{}
-			}
-			sel.MatchLabels[key] = v1alpha1.LabelValue(universeValues[valueBits%len(universeValues)])
-		case 1:
-			sel.MatchExpressions = append(sel.MatchExpressions, in(key, valueSubset(valueBits)...))
-		case 2:
-			sel.MatchExpressions = append(sel.MatchExpressions, notIn(key, valueSubset(valueBits)...))
-		case 3:
-			sel.MatchExpressions = append(sel.MatchExpressions, exists(key))
-		case 4:
-			sel.MatchExpressions = append(sel.MatchExpressions, doesNotExist(key))
-		}
-		data = data[2:]
-	}
-	return sel, data
-}
-
-// valueSubset maps bits to one of the 7 non-empty subsets of universeValues.
-func valueSubset(bits int) []string {
-	mask := bits%7 + 1
-	var values []string
-	for i, v := range universeValues {
-		if mask&(1<<i) != 0 {
-			values = append(values, v)
+	for _, tt := range tests {
+		if got := Satisfiable(mustParse(t, tt.selector)); got != tt.want {
+			t.Errorf("Satisfiable(%q) = %v, want %v", tt.selector, got, tt.want)
 		}
 	}
-	return values
+	if Satisfiable(labels.Nothing()) {
+		t.Error("Satisfiable(labels.Nothing()) = true")
+	}
+}
+
+// TestSatisfiableAgainstBruteForce checks Satisfiable on random selectors
+// against the oracle: some label set the selector matches.
+func TestSatisfiableAgainstBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const selectors = 3000
+	satisfiable := 0
+	for range selectors {
+		data := make([]byte, 2*rng.IntN(6))
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		s, _ := selectortest.DecodeSelector(data, 5)
+		sel, err := ToLabelsSelector(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bruteForceIntersects(sel, labels.Everything())
+		if got := Satisfiable(sel); got != want {
+			t.Fatalf("Satisfiable(%q) = %v, brute force says %v", sel, got, want)
+		}
+		if want {
+			satisfiable++
+		}
+	}
+	if satisfiable < selectors/10 || satisfiable > selectors*9/10 {
+		t.Errorf("%d of %d random selectors are satisfiable; the generator is lopsided", satisfiable, selectors)
+	}
 }

@@ -72,3 +72,25 @@ func canonical(sel labels.Selector) labels.Selector {
 	})
 	return labels.NewSelector().Add(reqs...)
 }
+
+// FromMetav1 copies an apimachinery label selector (a PodDisruptionBudget's,
+// say) into the LabelGroup type, whose operator names are the same, so the
+// selector algebra and the grouping engine apply to it. nil gives the empty
+// selector, which selects everything: callers decide what nil means for their
+// kind.
+func FromMetav1(s *metav1.LabelSelector) v1alpha1.LabelSelector {
+	var out v1alpha1.LabelSelector
+	if s == nil {
+		return out
+	}
+	if len(s.MatchLabels) > 0 {
+		out.MatchLabels = make(map[string]v1alpha1.LabelValue, len(s.MatchLabels))
+		for k, v := range s.MatchLabels {
+			out.MatchLabels[k] = v1alpha1.LabelValue(v)
+		}
+	}
+	for _, e := range s.MatchExpressions {
+		out.MatchExpressions = append(out.MatchExpressions, newRequirement(e.Key, v1alpha1.LabelSelectorOperator(e.Operator), e.Values))
+	}
+	return out
+}

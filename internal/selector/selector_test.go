@@ -2,9 +2,11 @@ package selector
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
@@ -225,5 +227,21 @@ func assertRoundTrips(t testing.TB, sel labels.Selector) {
 		if sel.Matches(set) != parsed.Matches(set) {
 			t.Errorf("on %v: %q matches %v, its parsed string matches %v", set, sel, sel.Matches(set), parsed.Matches(set))
 		}
+	}
+}
+
+func TestFromMetav1RoundTrips(t *testing.T) {
+	in := &metav1.LabelSelector{
+		MatchLabels: map[string]string{"app": "web"},
+		MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: "env", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"dev", "qa"}},
+			{Key: "canary", Operator: metav1.LabelSelectorOpDoesNotExist},
+		},
+	}
+	if got := toMetav1(FromMetav1(in)); !reflect.DeepEqual(got, in) {
+		t.Errorf("toMetav1(FromMetav1(%+v)) = %+v", in, got)
+	}
+	if got := FromMetav1(nil); got.MatchLabels != nil || got.MatchExpressions != nil {
+		t.Errorf("FromMetav1(nil) = %+v, want the empty selector", got)
 	}
 }

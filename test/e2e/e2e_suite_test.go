@@ -12,6 +12,8 @@
 //
 //	E2E_KUSTOMIZE_DIR   the configuration that was applied, relative to the
 //	                    repository (default config/default)
+//	E2E_HA_KUSTOMIZE_DIR the high-availability configuration the leader
+//	                    election spec applies over it (default config/ha)
 //	KIND_CLUSTER        the kind cluster's name, on kind
 //	CONTAINERD_ADDRESS  the node's containerd socket, on hack/localcluster
 //	CONTAINERD_NAMESPACE
@@ -36,6 +38,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 )
@@ -73,6 +76,8 @@ func TestE2E(t *testing.T) {
 
 var _ = BeforeSuite(func() {
 	var err error
+	// The clients log through Ginkgo (shown when a spec fails).
+	ctrllog.SetLogger(GinkgoLogr)
 	restConfig, err = config.GetConfig()
 	Expect(err).NotTo(HaveOccurred(), "KUBECONFIG must name the cluster to test")
 	scheme := apiruntime.NewScheme()

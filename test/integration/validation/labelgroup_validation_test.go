@@ -3,11 +3,9 @@ package validation
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -17,80 +15,21 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	groupingv1alpha1 "github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+	"github.com/labelgroup/labelgroup-operator/test/integration/corpus"
 )
 
-// labelGroup builds a LabelGroup from the YAML of its spec, the way a user
-// writes it, so that each case can hold input that no Go type could (wrong
-// types, misspelt fields, missing required fields).
+// labelGroup builds a LabelGroup from the YAML of its spec (see corpus.LabelGroup).
 func labelGroup(name, specYAML string) *unstructured.Unstructured {
-	spec := map[string]any{}
-	ExpectWithOffset(1, yaml.Unmarshal([]byte(specYAML), &spec)).To(Succeed())
-	obj := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
-	obj.SetGroupVersionKind(groupingv1alpha1.GroupVersion.WithKind("LabelGroup"))
-	obj.SetNamespace("default")
-	obj.SetName(name)
+	obj, err := corpus.LabelGroup(name, specYAML)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
 	return obj
 }
 
 // create sends obj as `kubectl apply` does: unknown fields are an error.
 func create(obj client.Object) error {
 	return k8sClient.Create(ctx, obj, client.FieldValidation("Strict"))
-}
-
-var (
-	name63    = strings.Repeat("a", 63)
-	name64    = strings.Repeat("a", 64)
-	prefix253 = strings.Repeat("a", 61) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 63)
-	prefix254 = prefix253 + "e"
-)
-
-// manyLabels returns a matchLabels block of n distinct entries.
-func manyLabels(n int) string {
-	var b strings.Builder
-	b.WriteString("selector:\n  matchLabels:\n")
-	for i := range n {
-		fmt.Fprintf(&b, "    key%d: v\n", i)
-	}
-	return b.String()
-}
-
-// manyExpressions returns a matchExpressions block of n requirements.
-func manyExpressions(n int) string {
-	var b strings.Builder
-	b.WriteString("selector:\n  matchExpressions:\n")
-	for i := range n {
-		fmt.Fprintf(&b, "  - {key: key%d, operator: Exists}\n", i)
-	}
-	return b.String()
-}
-
-// manyValues returns one In requirement with n distinct values.
-func manyValues(n int) string {
-	values := make([]string, n)
-	for i := range values {
-		values[i] = fmt.Sprintf("v%d", i)
-	}
-	return "selector:\n  matchExpressions:\n  - {key: tier, operator: In, values: [" + strings.Join(values, ", ") + "]}\n"
-}
-
-// manyMetadata returns a memberMetadata block whose kind map (labels or
-// annotations) has n distinct entries.
-func manyMetadata(kind string, n int) string {
-	var b strings.Builder
-	b.WriteString("selector: {}\nmemberMetadata:\n  " + kind + ":\n")
-	for i := range n {
-		fmt.Fprintf(&b, "    key%d: v\n", i)
-	}
-	return b.String()
-}
-
-// annotationOfLength returns a memberMetadata block with one annotation whose
-// value is n characters long.
-func annotationOfLength(n int) string {
-	return "selector: {}\nmemberMetadata:\n  annotations:\n    example.com/note: " + strings.Repeat("x", n) + "\n"
 }
 
 var _ = Describe("LabelGroup schema", func() {
@@ -104,140 +43,7 @@ var _ = Describe("LabelGroup schema", func() {
 
 			Expect(apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), obj))).To(BeTrue(), "nothing may be stored")
 		},
-		Entry("no spec", "spec.selector", ``),
-		Entry("no selector", "spec.selector", `overlapPolicy: Members`),
-		Entry("misspelt matchLabels", `unknown field "spec.selector.matchLabel"`, `
-selector:
-  matchLabel: {tier: web}`),
-		Entry("matchLabels value that is a number", "spec.selector.matchLabels.tier", `
-selector:
-  matchLabels: {tier: 5}`),
-		Entry("matchLabels key with a space", "spec.selector.matchLabels", `
-selector:
-  matchLabels: {"bad key": web}`),
-		Entry("matchLabels key starting with a dash", "spec.selector.matchLabels", `
-selector:
-  matchLabels: {"-tier": web}`),
-		Entry("matchLabels key with a 64-character name", "spec.selector.matchLabels", `
-selector:
-  matchLabels: {`+name64+`: web}`),
-		Entry("matchLabels key with a 254-character prefix", "spec.selector.matchLabels", `
-selector:
-  matchLabels: {`+prefix254+`/tier: web}`),
-		Entry("matchLabels key with an upper-case prefix", "spec.selector.matchLabels", `
-selector:
-  matchLabels: {Example.com/tier: web}`),
-		Entry("matchLabels key with two slashes", "spec.selector.matchLabels", `
-selector:
-  matchLabels: {example.com/tier/x: web}`),
-		Entry("matchLabels key with an empty prefix", "spec.selector.matchLabels", `
-selector:
-  matchLabels: {/tier: web}`),
-		Entry("matchLabels empty key", "spec.selector.matchLabels", `
-selector:
-  matchLabels: {"": web}`),
-		Entry("matchLabels value of 64 characters", "spec.selector.matchLabels.tier", `
-selector:
-  matchLabels: {tier: `+name64+`}`),
-		Entry("matchLabels value with a space", "spec.selector.matchLabels[tier]", `
-selector:
-  matchLabels: {tier: "web server"}`),
-		Entry("matchLabels value ending with a dash", "spec.selector.matchLabels[tier]", `
-selector:
-  matchLabels: {tier: web-}`),
-		Entry("matchLabels value starting with a dot", "spec.selector.matchLabels[tier]", `
-selector:
-  matchLabels: {tier: .web}`),
-		Entry("more than 32 matchLabels", "spec.selector.matchLabels", manyLabels(33)),
-		Entry("lower-case operator", "spec.selector.matchExpressions[0].operator", `
-selector:
-  matchExpressions:
-  - {key: tier, operator: in, values: [web]}`),
-		Entry("unknown operator", "spec.selector.matchExpressions[0].operator", `
-selector:
-  matchExpressions:
-  - {key: tier, operator: Equals, values: [web]}`),
-		Entry("missing operator", "spec.selector.matchExpressions[0].operator", `
-selector:
-  matchExpressions:
-  - {key: tier, values: [web]}`),
-		Entry("missing key", "spec.selector.matchExpressions[0].key", `
-selector:
-  matchExpressions:
-  - {operator: Exists}`),
-		Entry("expression key with a space", "spec.selector.matchExpressions[0].key", `
-selector:
-  matchExpressions:
-  - {key: "bad key", operator: Exists}`),
-		Entry("expression key with a 64-character name", "spec.selector.matchExpressions[1].key", `
-selector:
-  matchExpressions:
-  - {key: tier, operator: Exists}
-  - {key: example.com/`+name64+`, operator: Exists}`),
-		Entry("expression key with a 254-character prefix", "spec.selector.matchExpressions[0].key", `
-selector:
-  matchExpressions:
-  - {key: `+prefix254+`/tier, operator: Exists}`),
-		Entry("In with no values", "spec.selector.matchExpressions[0].values", `
-selector:
-  matchExpressions:
-  - {key: tier, operator: In}`),
-		Entry("NotIn with an empty values list", "spec.selector.matchExpressions[0].values", `
-selector:
-  matchExpressions:
-  - {key: tier, operator: NotIn, values: []}`),
-		Entry("Exists with values", "spec.selector.matchExpressions[0].values", `
-selector:
-  matchExpressions:
-  - {key: tier, operator: Exists, values: [web]}`),
-		Entry("DoesNotExist with values", "spec.selector.matchExpressions[0].values", `
-selector:
-  matchExpressions:
-  - {key: tier, operator: DoesNotExist, values: [web]}`),
-		Entry("a value with a space", "spec.selector.matchExpressions[0].values[1]", `
-selector:
-  matchExpressions:
-  - {key: tier, operator: In, values: [web, "web server"]}`),
-		Entry("a value of 64 characters", "spec.selector.matchExpressions[0].values[0]", `
-selector:
-  matchExpressions:
-  - {key: tier, operator: NotIn, values: [`+name64+`]}`),
-		Entry("values that are not a list", "spec.selector.matchExpressions[0].values", `
-selector:
-  matchExpressions:
-  - {key: tier, operator: In, values: web}`),
-		Entry("more than 32 matchExpressions", "spec.selector.matchExpressions", manyExpressions(33)),
-		Entry("more than 64 values", "spec.selector.matchExpressions[0].values", manyValues(65)),
-		Entry("unknown overlapPolicy", "spec.overlapPolicy", `
-selector: {}
-overlapPolicy: Everything`),
-		Entry("memberMetadata label key with a space", "spec.memberMetadata.labels: Invalid value: every key must be a qualified label key", `
-selector: {}
-memberMetadata:
-  labels: {"bad key": x}`),
-		Entry("memberMetadata label key with a 254-character prefix", "spec.memberMetadata.labels", `
-selector: {}
-memberMetadata:
-  labels: {`+prefix254+`/team: x}`),
-		Entry("memberMetadata label value of 64 characters", "spec.memberMetadata.labels.team", `
-selector: {}
-memberMetadata:
-  labels: {team: `+name64+`}`),
-		Entry("memberMetadata label value with a slash", "spec.memberMetadata.labels[team]: Invalid value: \"a/b\": must be a label value", `
-selector: {}
-memberMetadata:
-  labels: {team: a/b}`),
-		Entry("memberMetadata annotation key with a 64-character name", "every key must be a qualified annotation key", `
-selector: {}
-memberMetadata:
-  annotations: {example.com/`+name64+`: x}`),
-		Entry("memberMetadata annotation value of 4097 characters", "spec.memberMetadata.annotations.example.com/note", annotationOfLength(4097)),
-		Entry("more than 32 memberMetadata labels", "spec.memberMetadata.labels: Too many: 33", manyMetadata("labels", 33)),
-		Entry("more than 32 memberMetadata annotations", "spec.memberMetadata.annotations: Too many: 33", manyMetadata("annotations", 33)),
-		Entry("misspelt memberMetadata", `unknown field "spec.memberMetadata.label"`, `
-selector: {}
-memberMetadata:
-  label: {team: x}`),
+		refusedEntries(),
 	)
 
 	DescribeTable("accepts a valid LabelGroup as written",
@@ -246,48 +52,7 @@ memberMetadata:
 			Expect(create(obj)).To(Succeed())
 			DeferCleanup(func() { Expect(k8sClient.Delete(ctx, obj)).To(Succeed()) })
 		},
-		Entry("prefixed keys", `
-selector:
-  matchLabels: {app.kubernetes.io/name: shop}
-  matchExpressions:
-  - {key: example.com/tier, operator: In, values: [web, api]}`),
-		Entry("63-character names and values", `
-selector:
-  matchLabels: {`+name63+`: `+name63+`}
-  matchExpressions:
-  - {key: example.com/`+name63+`, operator: NotIn, values: [`+name63+`]}`),
-		Entry("a 253-character prefix", `
-selector:
-  matchLabels: {`+prefix253+`/tier: web}`),
-		Entry("the empty value", `
-selector:
-  matchLabels: {tier: ""}
-  matchExpressions:
-  - {key: track, operator: In, values: [""]}`),
-		Entry("every operator", `
-selector:
-  matchExpressions:
-  - {key: tier, operator: In, values: [web]}
-  - {key: environment, operator: NotIn, values: [dev, qa]}
-  - {key: app, operator: Exists}
-  - {key: legacy, operator: DoesNotExist, values: []}`),
-		Entry("values with dots, dashes and underscores", `
-selector:
-  matchLabels: {ver: 1.2.3-rc_1}`),
-		Entry("the most matchLabels, matchExpressions and values allowed", manyLabels(32)),
-		Entry("32 matchExpressions", manyExpressions(32)),
-		Entry("64 values", manyValues(64)),
-		Entry("policy Selectors", `
-selector: {matchLabels: {tier: web}}
-overlapPolicy: Selectors`),
-		Entry("memberMetadata with prefixed keys, an empty label value and free-text annotations", `
-selector: {}
-memberMetadata:
-  labels: {team: payments, example.com/tier: "", `+name63+`: `+name63+`}
-  annotations: {cost-center: "CC 1234 / payments", `+prefix253+`/note: "any text: here"}`),
-		Entry("32 memberMetadata labels", manyMetadata("labels", 32)),
-		Entry("32 memberMetadata annotations", manyMetadata("annotations", 32)),
-		Entry("an annotation value of 4096 characters", annotationOfLength(4096)),
+		acceptedEntries(),
 	)
 
 	It("accepts the empty selector, which selects every pod, and defaults overlapPolicy to Members", func() {
@@ -363,4 +128,22 @@ func readManifests(path string) []*unstructured.Unstructured {
 			objects = append(objects, obj)
 		}
 	}
+}
+
+// refusedEntries are the table entries of corpus.Refused.
+func refusedEntries() []TableEntry {
+	entries := make([]TableEntry, len(corpus.Refused))
+	for i, c := range corpus.Refused {
+		entries[i] = Entry(c.Name, c.Field, c.SpecYAML)
+	}
+	return entries
+}
+
+// acceptedEntries are the table entries of corpus.Accepted.
+func acceptedEntries() []TableEntry {
+	entries := make([]TableEntry, len(corpus.Accepted))
+	for i, c := range corpus.Accepted {
+		entries[i] = Entry(c.Name, c.SpecYAML)
+	}
+	return entries
 }
