@@ -110,6 +110,12 @@ $(HELM):
 bench-admission: $(ENVTEST_BINARIES) ## Measure LabelGroup create latency with config/admission installed, on envtest (slow; not part of test).
 	go test ./test/integration/admission/ -run '^$$' -bench . -benchtime 10x -timeout 60m
 
+.PHONY: sizing
+sizing: $(ENVTEST_BINARIES) ## Measure the manager's convergence time and peak memory at 10,000 and 100,000 pods (envtest, about 10 minutes).
+	go build -o bin/manager ./cmd/manager
+	for pods in 10000 100000; do go run ./hack/sizing -manager bin/manager -pods $$pods; done
+	go run ./hack/sizing -manager bin/manager -pods 100000 -memory-limit 268435456 # the shipped 256Mi
+
 ##@ Build
 
 .PHONY: demo

@@ -8,6 +8,12 @@ const (
 	// ConditionOverlapping is True when another group of the namespace overlaps
 	// this one under its overlapPolicy.
 	ConditionOverlapping = "Overlapping"
+	// ConditionStalled is True, with reason InvalidSelector, while the selector
+	// cannot be evaluated: the operator cannot make progress until a person
+	// fixes spec.selector. It is absent otherwise. kstatus (Flux, kpt,
+	// cli-utils) reads Stalled=True as Failed; it follows the "abnormal-true"
+	// convention, so a healthy group carries no Stalled condition at all.
+	ConditionStalled = "Stalled"
 	// ConditionMetadataApplied is present only on a group with
 	// spec.memberMetadata: True when every member carries the group's metadata
 	// or keeps its own values, False when stamping is off, a label key is
@@ -20,8 +26,9 @@ const (
 const (
 	// ReasonReconciled (Ready=True): membership and overlaps are up to date.
 	ReasonReconciled = "Reconciled"
-	// ReasonInvalidSelector (Ready=False): the selector cannot be turned into a
-	// label selector; the message says why. Needs a fix of spec.selector.
+	// ReasonInvalidSelector (Ready=False, Stalled=True): the selector cannot be
+	// turned into a label selector; the message says why. Needs a fix of
+	// spec.selector.
 	ReasonInvalidSelector = "InvalidSelector"
 	// ReasonMembersShared (Overlapping=True): at least one pod is a member of this
 	// group and another.

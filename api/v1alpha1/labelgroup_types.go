@@ -15,6 +15,20 @@ const (
 	MaxValues = 64
 )
 
+// Limits of a status, enforced by the CRD schema. The manager's
+// --status-member-limit and --status-overlap-limit may not exceed them, so
+// that a status stays a small fraction of what etcd stores in one object
+// (1.5 MiB) even when every name has the maximum 253 characters: 500 members
+// and 500 overlaps take about 280 KiB.
+const (
+	// MaxStatusMembers is the most pod names status.members may hold.
+	MaxStatusMembers = 500
+	// MaxStatusOverlaps is the most entries status.overlaps may hold.
+	MaxStatusOverlaps = 500
+	// MaxStatusConditions is the most conditions status.conditions may hold.
+	MaxStatusConditions = 8
+)
+
 // LabelSelectorOperator is the relation between a label key and a set of values.
 // +kubebuilder:validation:Enum=In;NotIn;Exists;DoesNotExist
 type LabelSelectorOperator string
@@ -223,6 +237,7 @@ type MemberMetadataStatus struct {
 type Overlap struct {
 	// Name is the name of the other LabelGroup.
 	// +required
+	// +kubebuilder:validation:MaxLength=253
 	Name string `json:"name"`
 
 	// SharedMembers is the number of pods that are members of both groups.
@@ -232,7 +247,10 @@ type Overlap struct {
 
 // LabelGroupStatus is the observed state of a LabelGroup.
 type LabelGroupStatus struct {
-	// ObservedGeneration is the metadata.generation this status was computed for.
+	// ObservedGeneration is the metadata.generation this status was computed
+	// for. It is 0 until the operator first reconciles the group (the API
+	// server defaults it), so that kstatus, Flux and Argo CD read a group no
+	// operator has seen as in progress rather than current.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
@@ -247,16 +265,27 @@ type LabelGroupStatus struct {
 	MemberCount int32 `json:"memberCount"`
 
 	// Members are the names of the member pods, sorted ascending, cut at the
-	// manager's --status-member-limit (default 100); memberCount stays exact.
+	// manager's --status-member-limit (default 100, at most 500); memberCount
+	// stays exact.
 	// +optional
 	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=500
+	// +kubebuilder:validation:items:MaxLength=253
 	Members []string `json:"members,omitempty"`
 
+	// OverlapCount is the exact number of other groups of the namespace that
+	// overlap this one under its overlapPolicy.
+	// +optional
+	// +kubebuilder:default=0
+	OverlapCount int32 `json:"overlapCount"`
+
 	// Overlaps are the other groups of the namespace that overlap this one under
-	// its overlapPolicy, sorted by name.
+	// its overlapPolicy, sorted by name, cut at the manager's
+	// --status-overlap-limit (default 100, at most 500); overlapCount stays exact.
 	// +optional
 	// +listType=map
 	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=500
 	Overlaps []Overlap `json:"overlaps,omitempty"`
 
 	// MemberMetadata reports how far spec.memberMetadata is carried by the
@@ -264,12 +293,13 @@ type LabelGroupStatus struct {
 	// +optional
 	MemberMetadata *MemberMetadataStatus `json:"memberMetadata,omitempty"`
 
-	// Conditions are Ready, Overlapping and, with memberMetadata,
-	// MetadataApplied; see the constants of this package
-	// for their reasons.
+	// Conditions are Ready, Overlapping, while the selector cannot be
+	// evaluated Stalled, and with memberMetadata MetadataApplied; see the
+	// constants of this package for their reasons.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
@@ -289,7 +319,12 @@ type LabelGroup struct {
 
 	// +required
 	Spec LabelGroupSpec `json:"spec"`
+	// Status is the observed state of the LabelGroup. Its default makes a
+	// group that no operator has reconciled yet read back with
+	// status.observedGeneration 0, behind its generation, which kstatus reads
+	// as InProgress.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status LabelGroupStatus `json:"status,omitempty"`
 }
 

@@ -4,9 +4,11 @@ package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -20,6 +22,7 @@ import (
 
 	groupingv1alpha1 "github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 	"github.com/labelgroup/labelgroup-operator/internal/controller"
+	"github.com/labelgroup/labelgroup-operator/internal/readiness"
 )
 
 func main() {
@@ -32,6 +35,7 @@ func main() {
 		statusMemberLimit    int
 		enableMemberMetadata bool
 		stampConcurrency     int
+		statusOverlapLimit   int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -45,7 +49,9 @@ func main() {
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
 	flag.IntVar(&statusMemberLimit, "status-member-limit", 100,
-		"The most member pod names written to a LabelGroup's status.members; status.memberCount stays exact.")
+		fmt.Sprintf("The most member pod names written to a LabelGroup's status.members (0 to %d); status.memberCount stays exact.", groupingv1alpha1.MaxStatusMembers))
+	flag.IntVar(&statusOverlapLimit, "status-overlap-limit", 100,
+		fmt.Sprintf("The most overlapping groups written to a LabelGroup's status.overlaps (0 to %d); status.overlapCount stays exact.", groupingv1alpha1.MaxStatusOverlaps))
 	flag.BoolVar(&enableMemberMetadata, "enable-member-metadata", false,
 		"Stamp each LabelGroup's spec.memberMetadata on its member pods with server-side apply. "+
 			"Needs patch on pods (the member-metadata kustomize component, or the Helm value memberMetadata.enabled).")
@@ -57,9 +63,17 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	setupLog := ctrl.Log.WithName("setup")
 
-	if statusMemberLimit < 0 {
-		setupLog.Error(fmt.Errorf("--status-member-limit is %d", statusMemberLimit), "Invalid flag: --status-member-limit must be 0 or more")
+	if err := validateStatusLimits(statusMemberLimit, statusOverlapLimit); err != nil {
+		setupLog.Error(err, "Invalid flag")
 		os.Exit(2)
+	}
+	memoryLimit, ok, err := goMemoryLimit(os.Getenv("GOMEMLIMIT"), os.Getenv("MEMORY_LIMIT_BYTES"))
+	if err != nil {
+		setupLog.Error(err, "Invalid environment")
+		os.Exit(2)
+	}
+	if ok {
+		debug.SetMemoryLimit(memoryLimit)
 	}
 
 	if stampConcurrency < 1 {
@@ -91,6 +105,9 @@ func main() {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(groupingv1alpha1.AddToScheme(scheme))
 
+	// The watch errors of the cache's informers feed /readyz.
+	watches := readiness.NewWatches()
+	cacheOptions.DefaultWatchErrorHandler = watches.HandleWatchError
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsOptions,
@@ -111,6 +128,7 @@ func main() {
 		Client:         mgr.GetClient(),
 		Recorder:       mgr.GetEventRecorder("labelgroup-controller"),
 		MemberLimit:    statusMemberLimit,
+		OverlapLimit:   statusOverlapLimit,
 		MemberMetadata: memberMetadata,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "labelgroup")
@@ -121,14 +139,28 @@ func main() {
 		setupLog.Error(err, "Failed to set up the health check")
 		os.Exit(1)
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	if err := mgr.AddReadyzCheck("informers", watches.Checker(mgr.GetCache())); err != nil {
 		setupLog.Error(err, "Failed to set up the ready check")
 		os.Exit(1)
 	}
 
-	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit, "memberMetadata", enableMemberMetadata)
+	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit, "statusOverlapLimit", statusOverlapLimit,
+		"goMemoryLimit", debug.SetMemoryLimit(-1), "memberMetadata", enableMemberMetadata)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "Manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// validateStatusLimits checks the status limits against the CRD's maxItems:
+// a larger limit would have every status write of a large group refused.
+func validateStatusLimits(memberLimit, overlapLimit int) error {
+	var errs []error
+	if memberLimit < 0 || memberLimit > groupingv1alpha1.MaxStatusMembers {
+		errs = append(errs, fmt.Errorf("--status-member-limit is %d: must be from 0 to %d (status.members maxItems)", memberLimit, groupingv1alpha1.MaxStatusMembers))
+	}
+	if overlapLimit < 0 || overlapLimit > groupingv1alpha1.MaxStatusOverlaps {
+		errs = append(errs, fmt.Errorf("--status-overlap-limit is %d: must be from 0 to %d (status.overlaps maxItems)", overlapLimit, groupingv1alpha1.MaxStatusOverlaps))
+	}
+	return errors.Join(errs...)
 }

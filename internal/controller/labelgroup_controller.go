@@ -35,6 +35,8 @@ type LabelGroupReconciler struct {
 	Recorder events.EventRecorder
 	// MemberLimit caps status.members; status.memberCount stays exact.
 	MemberLimit int
+	// OverlapLimit caps status.overlaps; status.overlapCount stays exact.
+	OverlapLimit int
 	// MemberMetadata, when set, stamps spec.memberMetadata on member pods
 	// (--enable-member-metadata); nil leaves pods alone.
 	MemberMetadata *MemberMetadata
@@ -129,7 +131,7 @@ func engineGroups(groups []v1alpha1.LabelGroup) []grouping.Group {
 func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.LabelGroup, result grouping.Result, stamped metadataOutcome) error {
 	log := logf.FromContext(ctx).WithValues("labelgroup", klog.KObj(group))
 	now := metav1.Now()
-	desired := withMetadataOutcome(computeStatus(group.Status, group.Generation, result, now), stamped, now)
+	desired := withMetadataOutcome(computeStatus(group.Status, group.Generation, result, r.OverlapLimit, now), stamped, now)
 	if equality.Semantic.DeepEqual(group.Status, desired) {
 		return nil
 	}
@@ -146,12 +148,16 @@ func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.
 			log.V(4).Info("Skipping status of a LabelGroup that changed since it was read", "reason", err.Error())
 			return nil
 		}
+		// A refused write (invalid, too large, forbidden) is counted and
+		// returned: controller-runtime logs it and retries the namespace with
+		// backoff. The other groups of the namespace are written all the same.
+		statusWriteErrors.WithLabelValues(group.Namespace, writeErrorReason(err)).Inc()
 		return fmt.Errorf("patching status of LabelGroup %s: %w", klog.KObj(group), err)
 	}
 
 	if eventType, reason, ok := overlapTransition(before.Status.Conditions, desired.Conditions); ok {
 		overlapping := meta.FindStatusCondition(desired.Conditions, v1alpha1.ConditionOverlapping)
-		r.Recorder.Eventf(group, nil, eventType, reason, "Reconcile", "%s", overlapping.Message)
+		r.Recorder.Eventf(group, nil, eventType, reason, "Reconcile", "%s", eventNote(overlapping.Message))
 	}
 	if eventType, reason, message, ok := metadataTransition(before.Status.Conditions, desired.Conditions); ok {
 		r.Recorder.Eventf(group, nil, eventType, reason, "StampMetadata", "%s", eventNote(message))

@@ -434,17 +434,6 @@ func (a *AnnotationKeys) filter(annotations map[string]string) map[string]string
 	return kept
 }
 
-// maxEventNote is the longest note the events API accepts.
-const maxEventNote = 1024
-
-// eventNote cuts message to what an event's note may hold.
-func eventNote(message string) string {
-	if len(message) <= maxEventNote {
-		return message
-	}
-	return message[:maxEventNote-3] + "..."
-}
-
 // podPredicate lets through the pod changes that matter: labels, and with
 // stamping on, the stamped annotations and the groups' managed fields (the
 // cache keeps nothing else of them, so any change of these is one).

@@ -64,6 +64,7 @@ func metadataCondition(s *v1alpha1.MemberMetadataStatus, generation int64) *meta
 	default:
 		c.Message = fmt.Sprintf("All %d members carry all of the group's metadata", s.MembersComplete)
 	}
+	c.Message = truncate(c.Message, MaxConditionMessageBytes)
 	return c
 }
 

@@ -97,12 +97,3 @@ func TestMetadataTransition(t *testing.T) {
 		})
 	}
 }
-
-func TestEventNoteFitsTheEventsAPI(t *testing.T) {
-	if got := eventNote(strings.Repeat("x", maxEventNote)); len(got) != maxEventNote {
-		t.Errorf("a note of exactly %d bytes was cut to %d", maxEventNote, len(got))
-	}
-	if got := eventNote(strings.Repeat("x", maxEventNote+1)); len(got) != maxEventNote || !strings.HasSuffix(got, "...") {
-		t.Errorf("a note of %d bytes became %d bytes", maxEventNote+1, len(got))
-	}
-}

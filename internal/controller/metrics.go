@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/labelgroup/labelgroup-operator/internal/grouping"
@@ -26,8 +27,27 @@ var (
 	}, []string{"namespace", "labelgroup"})
 )
 
+// statusWriteErrors counts the status writes the API server refused. Its
+// labels stay few: one series per namespace and metav1.StatusReason (a fixed
+// set of words such as Invalid, RequestEntityTooLarge, Forbidden), never the
+// group's name or the error's text.
+var statusWriteErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "labelgroup_status_write_errors_total",
+	Help: "Status writes of LabelGroups that failed, by namespace and the API server's reason (Unknown when it gave none).",
+}, []string{"namespace", "reason"})
+
 func init() {
-	metrics.Registry.MustRegister(membersGauge, overlappingGauge, overlapsGauge)
+	metrics.Registry.MustRegister(membersGauge, overlappingGauge, overlapsGauge, statusWriteErrors)
+}
+
+// writeErrorReason is the reason label of a failed status write: the
+// metav1.StatusReason the API server gave, or Unknown when the write did not
+// get an answer from it (a timeout or a broken connection).
+func writeErrorReason(err error) string {
+	if reason := apierrors.ReasonForError(err); reason != "" {
+		return string(reason)
+	}
+	return "Unknown"
 }
 
 // groupMetrics publishes the gauges of a namespace's groups and remembers which

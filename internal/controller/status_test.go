@@ -119,7 +119,7 @@ func TestComputeStatus(t *testing.T) {
 		Overlaps: []v1alpha1.Overlap{overlap("all", 3)},
 	}
 
-	first := computeStatus(v1alpha1.LabelGroupStatus{}, 2, overlapping, earlier)
+	first := computeStatus(v1alpha1.LabelGroupStatus{}, 2, overlapping, 100, earlier)
 	if first.ObservedGeneration != 2 || first.Selector != "tier=web" || first.MemberCount != 3 || len(first.Members) != 3 || len(first.Overlaps) != 1 {
 		t.Fatalf("computeStatus() did not copy the result: %+v", first)
 	}
@@ -130,14 +130,14 @@ func TestComputeStatus(t *testing.T) {
 	}
 
 	t.Run("nothing new: equal to the stored status", func(t *testing.T) {
-		again := computeStatus(first, 2, overlapping, now)
+		again := computeStatus(first, 2, overlapping, 100, now)
 		if !equality.Semantic.DeepEqual(first, again) {
 			t.Errorf("a reconcile with nothing new changed the status:\n %+v\n %+v", first, again)
 		}
 	})
 
 	t.Run("a new generation moves observedGeneration but not lastTransitionTime", func(t *testing.T) {
-		next := computeStatus(first, 3, overlapping, now)
+		next := computeStatus(first, 3, overlapping, 100, now)
 		ready := meta.FindStatusCondition(next.Conditions, "Ready")
 		if next.ObservedGeneration != 3 || ready.ObservedGeneration != 3 || !ready.LastTransitionTime.Equal(&earlier) {
 			t.Errorf("got observedGeneration %d, Ready %+v", next.ObservedGeneration, ready)
@@ -147,7 +147,7 @@ func TestComputeStatus(t *testing.T) {
 	t.Run("a real transition moves lastTransitionTime", func(t *testing.T) {
 		resolved := overlapping
 		resolved.Overlaps = nil
-		next := computeStatus(first, 2, resolved, now)
+		next := computeStatus(first, 2, resolved, 100, now)
 		c := meta.FindStatusCondition(next.Conditions, "Overlapping")
 		if c.Status != metav1.ConditionFalse || !c.LastTransitionTime.Equal(&now) {
 			t.Errorf("Overlapping = %+v, want False since %v", c, now)
@@ -160,7 +160,7 @@ func TestComputeStatus(t *testing.T) {
 
 	t.Run("the old status is not modified", func(t *testing.T) {
 		before := first.DeepCopy()
-		_ = computeStatus(first, 5, grouping.Result{SelectorErr: errors.New("bad")}, now)
+		_ = computeStatus(first, 5, grouping.Result{SelectorErr: errors.New("bad")}, 100, now)
 		if !equality.Semantic.DeepEqual(before, &first) {
 			t.Errorf("computeStatus modified its input")
 		}

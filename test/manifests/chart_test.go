@@ -188,7 +188,7 @@ func TestChartValues(t *testing.T) {
 	}
 
 	d := deployment("image.repository=registry.example/lg", "image.tag=v9", "image.pullPolicy=Always",
-		"manager.statusMemberLimit=500", "manager.extraArgs={--zap-log-level=debug}", "metrics.enabled=false",
+		"manager.statusMemberLimit=500", "manager.statusOverlapLimit=7", "manager.extraArgs={--zap-log-level=debug}", "metrics.enabled=false",
 		"leaderElection.enabled=false", "nodeSelector.pool=system", "tolerations[0].key=dedicated",
 		"tolerations[0].operator=Exists", "priorityClassName=system-cluster-critical",
 		"affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=pool",
@@ -198,7 +198,7 @@ func TestChartValues(t *testing.T) {
 	c := spec.Containers[0]
 	for what, ok := range map[string]bool{
 		"image":             c.Image == "registry.example/lg:v9" && c.ImagePullPolicy == "Always",
-		"flags":             manager(d) == "--health-probe-bind-address=:8081 --status-member-limit=500 --zap-log-level=debug",
+		"flags":             manager(d) == "--health-probe-bind-address=:8081 --status-member-limit=500 --status-overlap-limit=7 --zap-log-level=debug",
 		"no metrics port":   len(c.Ports) == 0,
 		"nodeSelector":      spec.NodeSelector["pool"] == "system",
 		"tolerations":       len(spec.Tolerations) == 1 && spec.Tolerations[0].Key == "dedicated",

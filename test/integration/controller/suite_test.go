@@ -20,8 +20,12 @@ import (
 	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
 )
 
-// memberLimit is small so that capping status.members is easy to see.
-const memberLimit = 3
+// The limits are small so that capping status.members and status.overlaps is
+// easy to see.
+const (
+	memberLimit  = 3
+	overlapLimit = 5
+)
 
 var (
 	ctx        context.Context
@@ -55,9 +59,10 @@ var _ = BeforeSuite(func() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect((&controller.LabelGroupReconciler{
-		Client:      mgr.GetClient(),
-		Recorder:    mgr.GetEventRecorder("labelgroup-controller"),
-		MemberLimit: memberLimit,
+		Client:       mgr.GetClient(),
+		Recorder:     mgr.GetEventRecorder("labelgroup-controller"),
+		MemberLimit:  memberLimit,
+		OverlapLimit: overlapLimit,
 	}).SetupWithManager(mgr)).To(Succeed())
 
 	go func() {
