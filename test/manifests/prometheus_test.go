@@ -120,6 +120,7 @@ func TestAlertRulesWithPromtool(t *testing.T) {
 	// The same tests fail the rule as it was first shipped, which kept the
 	// target's pod and instance labels and restarted its `for` on the new
 	// leader's series.
+	shipped := rule.DeepCopy()
 	rule.Spec.Groups[0].Rules[0].Expr = intstr.FromString("labelgroup_overlapping == 1")
 	firstShipped, err := yaml.Marshal(map[string]any{"groups": rule.Spec.Groups})
 	if err != nil {
@@ -131,5 +132,25 @@ func TestAlertRulesWithPromtool(t *testing.T) {
 	out := run(t, true, promtool, "test", "rules", testFile)
 	if !strings.Contains(out, "name: a leader change neither delays nor resets it") {
 		t.Errorf("promtool test rules on labelgroup_overlapping == 1 did not fail the leader change case:\n%s", out)
+	}
+
+	// And the write-errors alert without its sum over the manager's pods,
+	// or with a threshold one transient failure reaches.
+	for expr, failingCase := range map[string]string{
+		"increase(labelgroup_status_write_errors_total[1h]) >= 3":                             "name: a leader change keeps failing writes firing",
+		"sum by (namespace, reason) (increase(labelgroup_status_write_errors_total[1h])) > 0": "name: one transient failed write does not fire",
+	} {
+		mutated := shipped.DeepCopy()
+		mutated.Spec.Groups[0].Rules[1].Expr = intstr.FromString(expr)
+		data, err := yaml.Marshal(map[string]any{"groups": mutated.Spec.Groups})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out := run(t, true, promtool, "test", "rules", testFile); !strings.Contains(out, failingCase) {
+			t.Errorf("promtool test rules on %q did not fail %q:\n%s", expr, failingCase, out)
+		}
 	}
 }
