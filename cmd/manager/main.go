@@ -33,6 +33,8 @@ func main() {
 		secureMetrics        bool
 		enableHTTP2          bool
 		statusMemberLimit    int
+		enableMemberMetadata bool
+		stampConcurrency     int
 		statusOverlapLimit   int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
@@ -50,6 +52,11 @@ func main() {
 		fmt.Sprintf("The most member pod names written to a LabelGroup's status.members (0 to %d); status.memberCount stays exact.", groupingv1alpha1.MaxStatusMembers))
 	flag.IntVar(&statusOverlapLimit, "status-overlap-limit", 100,
 		fmt.Sprintf("The most overlapping groups written to a LabelGroup's status.overlaps (0 to %d); status.overlapCount stays exact.", groupingv1alpha1.MaxStatusOverlaps))
+	flag.BoolVar(&enableMemberMetadata, "enable-member-metadata", false,
+		"Stamp each LabelGroup's spec.memberMetadata on its member pods with server-side apply. "+
+			"Needs patch on pods (the member-metadata kustomize component, or the Helm value memberMetadata.enabled).")
+	flag.IntVar(&stampConcurrency, "member-metadata-concurrency", controller.DefaultStampConcurrency,
+		"The most pod writes of member metadata in flight at once.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -67,6 +74,17 @@ func main() {
 	}
 	if ok {
 		debug.SetMemoryLimit(memoryLimit)
+	}
+
+	if stampConcurrency < 1 {
+		setupLog.Error(fmt.Errorf("--member-metadata-concurrency is %d", stampConcurrency), "Invalid flag: --member-metadata-concurrency must be 1 or more")
+		os.Exit(2)
+	}
+	cacheOptions := controller.CacheOptions()
+	var memberMetadata *controller.MemberMetadata
+	if enableMemberMetadata {
+		memberMetadata = &controller.MemberMetadata{Concurrency: stampConcurrency}
+		cacheOptions = controller.CacheOptionsWithMemberMetadata(memberMetadata)
 	}
 
 	var tlsOpts []func(*tls.Config)
@@ -89,7 +107,6 @@ func main() {
 
 	// The watch errors of the cache's informers feed /readyz.
 	watches := readiness.NewWatches()
-	cacheOptions := controller.CacheOptions()
 	cacheOptions.DefaultWatchErrorHandler = watches.HandleWatchError
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                 scheme,
@@ -108,10 +125,11 @@ func main() {
 	}
 
 	if err := (&controller.LabelGroupReconciler{
-		Client:       mgr.GetClient(),
-		Recorder:     mgr.GetEventRecorder("labelgroup-controller"),
-		MemberLimit:  statusMemberLimit,
-		OverlapLimit: statusOverlapLimit,
+		Client:         mgr.GetClient(),
+		Recorder:       mgr.GetEventRecorder("labelgroup-controller"),
+		MemberLimit:    statusMemberLimit,
+		OverlapLimit:   statusOverlapLimit,
+		MemberMetadata: memberMetadata,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "labelgroup")
 		os.Exit(1)
@@ -127,7 +145,7 @@ func main() {
 	}
 
 	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit, "statusOverlapLimit", statusOverlapLimit,
-		"goMemoryLimit", debug.SetMemoryLimit(-1))
+		"goMemoryLimit", debug.SetMemoryLimit(-1), "memberMetadata", enableMemberMetadata)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "Manager stopped with an error")
 		os.Exit(1)

@@ -20,7 +20,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
@@ -38,6 +37,9 @@ type LabelGroupReconciler struct {
 	MemberLimit int
 	// OverlapLimit caps status.overlaps; status.overlapCount stays exact.
 	OverlapLimit int
+	// MemberMetadata, when set, stamps spec.memberMetadata on member pods
+	// (--enable-member-metadata); nil leaves pods alone.
+	MemberMetadata *MemberMetadata
 
 	metrics groupMetrics
 }
@@ -56,10 +58,19 @@ func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, err
 	}
 	results := grouping.Compute(pods, engineGroups(groups), r.MemberLimit)
+	// A failed pod write still lets the statuses be written; the error brings
+	// the namespace back.
+	stamped, err := r.stampMetadata(ctx, namespace, groups)
+	if stamped == nil {
+		return ctrl.Result{}, err
+	}
 
 	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
 	for i := range groups {
-		if err := r.writeStatus(ctx, &groups[i], results[i]); err != nil {
+		if err := r.writeStatus(ctx, &groups[i], results[i], stamped[i]); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -117,9 +128,10 @@ func engineGroups(groups []v1alpha1.LabelGroup) []grouping.Group {
 // writeStatus patches the group's status when it differs from what result says,
 // and after a successful write emits the events its transitions deserve. A
 // group with an invalid selector gets a terminal error: only a person can fix it.
-func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.LabelGroup, result grouping.Result) error {
+func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.LabelGroup, result grouping.Result, stamped metadataOutcome) error {
 	log := logf.FromContext(ctx).WithValues("labelgroup", klog.KObj(group))
-	desired := computeStatus(group.Status, group.Generation, result, r.OverlapLimit, metav1.Now())
+	now := metav1.Now()
+	desired := withMetadataOutcome(computeStatus(group.Status, group.Generation, result, r.OverlapLimit, now), stamped, now)
 	if equality.Semantic.DeepEqual(group.Status, desired) {
 		return nil
 	}
@@ -147,6 +159,9 @@ func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.
 		overlapping := meta.FindStatusCondition(desired.Conditions, v1alpha1.ConditionOverlapping)
 		r.Recorder.Eventf(group, nil, eventType, reason, "Reconcile", "%s", eventNote(overlapping.Message))
 	}
+	if eventType, reason, message, ok := metadataTransition(before.Status.Conditions, desired.Conditions); ok {
+		r.Recorder.Eventf(group, nil, eventType, reason, "StampMetadata", "%s", eventNote(message))
+	}
 	if result.SelectorErr != nil {
 		return reconcile.TerminalError(fmt.Errorf("LabelGroup %s has an invalid selector: %w", klog.KObj(group), result.SelectorErr))
 	}
@@ -168,7 +183,9 @@ func (r *LabelGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// put right. After the operator's own write the next reconcile finds
 		// nothing to change and writes nothing, so this does not loop.
 		Watches(&v1alpha1.LabelGroup{}, toNamespace).
-		// Only a pod's labels, creation and deletion change membership.
-		WatchesMetadata(&corev1.Pod{}, toNamespace, builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		// Only a pod's labels, creation and deletion change membership; with
+		// stamping on, also the stamped annotations and the groups' managed
+		// fields, which are all the cache keeps of them.
+		WatchesMetadata(&corev1.Pod{}, toNamespace, builder.WithPredicates(r.podPredicate())).
 		Complete(r)
 }
