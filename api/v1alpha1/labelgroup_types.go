@@ -132,6 +132,105 @@ type LabelGroupSpec struct {
 	// +optional
 	// +kubebuilder:default=Members
 	OverlapPolicy OverlapPolicy `json:"overlapPolicy,omitempty"`
+
+	// MemberMetadata are labels and annotations the operator stamps on every
+	// member pod, when the manager runs with --enable-member-metadata. A value
+	// the pod already has from anyone else (its own manifest or controller, or
+	// another group that stamped it first) is kept. Unset: nothing is stamped.
+	// +optional
+	MemberMetadata *MemberMetadata `json:"memberMetadata,omitempty"`
+}
+
+// MemberMetadata are the labels and annotations a group stamps on its members.
+// +kubebuilder:validation:XValidation:rule=`!has(self.labels) || self.labels.all(k, k.size() <= 317 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$') && !k.matches('^[^/]{254,}/'))`,message=`every key must be a qualified label key: an optional DNS subdomain prefix of at most 253 characters and '/', then a name of at most 63 characters (alphanumerics, '-', '_' or '.', beginning and ending with an alphanumeric)`,fieldPath=`.labels`
+// +kubebuilder:validation:XValidation:rule=`!has(self.annotations) || self.annotations.all(k, k.size() <= 317 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$') && !k.matches('^[^/]{254,}/'))`,message=`every key must be a qualified annotation key: an optional DNS subdomain prefix of at most 253 characters and '/', then a name of at most 63 characters (alphanumerics, '-', '_' or '.', beginning and ending with an alphanumeric)`,fieldPath=`.annotations`
+type MemberMetadata struct {
+	// Labels are stamped on every member pod. Keys and values follow the
+	// Kubernetes label rules. A key that a selector of any LabelGroup of the
+	// namespace uses is refused, as stamping it would move pods between groups.
+	// At most 32 entries.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	Labels map[string]LabelValue `json:"labels,omitempty"`
+
+	// Annotations are stamped on every member pod. Keys follow the label key
+	// rules; values are at most 4096 characters. At most 32 entries.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	Annotations map[string]AnnotationValue `json:"annotations,omitempty"`
+}
+
+// AnnotationValue is the value of an annotation a group stamps: any text of at
+// most 4096 characters, so that 32 of them stay well within the 256 KiB the API
+// server allows for all of a pod's annotations.
+// +kubebuilder:validation:MaxLength=4096
+type AnnotationValue string
+
+// Limits of spec.memberMetadata, enforced by the CRD schema.
+const (
+	// MaxMemberMetadataEntries is the most entries memberMetadata.labels, and
+	// memberMetadata.annotations, may each hold.
+	MaxMemberMetadataEntries = 32
+	// MaxAnnotationValueLength is the longest value memberMetadata.annotations may hold.
+	MaxAnnotationValueLength = 4096
+	// MaxKeptExamples is the most entries status.memberMetadata.kept lists.
+	MaxKeptExamples = 10
+)
+
+// MetadataKind says whether a stamped key is a label or an annotation.
+// +kubebuilder:validation:Enum=Label;Annotation
+type MetadataKind string
+
+const (
+	// MetadataKindLabel is a key of memberMetadata.labels.
+	MetadataKindLabel MetadataKind = "Label"
+	// MetadataKindAnnotation is a key of memberMetadata.annotations.
+	MetadataKindAnnotation MetadataKind = "Annotation"
+)
+
+// KeptKey is a key of a member pod that keeps a value other than the group's.
+type KeptKey struct {
+	// Pod is the name of the member pod.
+	// +required
+	Pod string `json:"pod"`
+	// Kind is Label or Annotation.
+	// +required
+	Kind MetadataKind `json:"kind"`
+	// Key is the label or annotation key.
+	// +required
+	Key string `json:"key"`
+	// KeptBy is the name of the other LabelGroup that stamped the key first, or
+	// empty when the pod's own value (from its manifest or controller) is kept.
+	// +optional
+	KeptBy string `json:"keptBy,omitempty"`
+}
+
+// MemberMetadataStatus is how far spec.memberMetadata is carried by the members.
+type MemberMetadataStatus struct {
+	// MembersComplete is the number of member pods that carry every label and
+	// annotation of spec.memberMetadata (refused label keys aside) with the
+	// group's value.
+	// +optional
+	MembersComplete int32 `json:"membersComplete"`
+	// KeptByMember is the exact number of (pod, key) pairs where the pod's own
+	// value was kept instead of the group's.
+	// +optional
+	KeptByMember int32 `json:"keptByMember"`
+	// KeptByGroup is the exact number of (pod, key) pairs where another
+	// LabelGroup's different value was kept.
+	// +optional
+	KeptByGroup int32 `json:"keptByGroup"`
+	// Kept are examples of the kept keys, sorted by pod, kind and key, at most 10;
+	// keptByMember plus keptByGroup is the exact count.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	Kept []KeptKey `json:"kept,omitempty"`
+	// RefusedLabelKeys are the keys of memberMetadata.labels that a selector of
+	// a LabelGroup of the namespace uses; they are not stamped.
+	// +optional
+	// +listType=atomic
+	RefusedLabelKeys []string `json:"refusedLabelKeys,omitempty"`
 }
 
 // Overlap is another LabelGroup of the namespace that overlaps this one.
@@ -189,8 +288,14 @@ type LabelGroupStatus struct {
 	// +kubebuilder:validation:MaxItems=500
 	Overlaps []Overlap `json:"overlaps,omitempty"`
 
-	// Conditions are Ready, Overlapping and, while the selector cannot be
-	// evaluated, Stalled; see the constants of this package for their reasons.
+	// MemberMetadata reports how far spec.memberMetadata is carried by the
+	// members; unset when the group has no memberMetadata or stamping is off.
+	// +optional
+	MemberMetadata *MemberMetadataStatus `json:"memberMetadata,omitempty"`
+
+	// Conditions are Ready, Overlapping, while the selector cannot be
+	// evaluated Stalled, and with memberMetadata MetadataApplied; see the
+	// constants of this package for their reasons.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

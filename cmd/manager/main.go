@@ -38,6 +38,8 @@ func main() {
 		concurrentReconciles int
 		statusWriters        int
 		reconcileInterval    time.Duration
+		enableMemberMetadata bool
+		stampConcurrency     int
 		statusOverlapLimit   int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
@@ -64,6 +66,11 @@ func main() {
 			"the events that follow within this time together by one reconcile. 0 reconciles on every event.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "The address Go's pprof profiles are served on, such as 127.0.0.1:6060. "+
 		"Empty (the default) serves none.")
+	flag.BoolVar(&enableMemberMetadata, "enable-member-metadata", false,
+		"Stamp each LabelGroup's spec.memberMetadata on its member pods with server-side apply. "+
+			"Needs patch on pods (the member-metadata kustomize component, or the Helm value memberMetadata.enabled).")
+	flag.IntVar(&stampConcurrency, "member-metadata-concurrency", controller.DefaultStampConcurrency,
+		"The most pod writes of member metadata in flight at once.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -93,6 +100,17 @@ func main() {
 		debug.SetMemoryLimit(memoryLimit)
 	}
 
+	if stampConcurrency < 1 {
+		setupLog.Error(fmt.Errorf("--member-metadata-concurrency is %d", stampConcurrency), "Invalid flag: --member-metadata-concurrency must be 1 or more")
+		os.Exit(2)
+	}
+	cacheOptions := controller.CacheOptions()
+	var memberMetadata *controller.MemberMetadata
+	if enableMemberMetadata {
+		memberMetadata = &controller.MemberMetadata{Concurrency: stampConcurrency}
+		cacheOptions = controller.CacheOptionsWithMemberMetadata(memberMetadata)
+	}
+
 	var tlsOpts []func(*tls.Config)
 	if !enableHTTP2 {
 		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
@@ -113,7 +131,6 @@ func main() {
 
 	// The watch errors of the cache's informers feed /readyz.
 	watches := readiness.NewWatches()
-	cacheOptions := controller.CacheOptions()
 	cacheOptions.DefaultWatchErrorHandler = watches.HandleWatchError
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                 scheme,
@@ -137,6 +154,7 @@ func main() {
 		Recorder:                mgr.GetEventRecorder("labelgroup-controller"),
 		MemberLimit:             statusMemberLimit,
 		OverlapLimit:            statusOverlapLimit,
+		MemberMetadata:          memberMetadata,
 		MaxConcurrentReconciles: concurrentReconciles,
 		StatusWriters:           statusWriters,
 		MinReconcileInterval:    reconcileInterval,
@@ -156,7 +174,7 @@ func main() {
 
 	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit, "statusOverlapLimit", statusOverlapLimit,
 		"maxConcurrentReconciles", concurrentReconciles, "statusWriters", statusWriters,
-		"minReconcileInterval", reconcileInterval, "goMemoryLimit", debug.SetMemoryLimit(-1))
+		"minReconcileInterval", reconcileInterval, "goMemoryLimit", debug.SetMemoryLimit(-1), "memberMetadata", enableMemberMetadata)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "Manager stopped with an error")
 		os.Exit(1)

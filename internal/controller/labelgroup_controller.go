@@ -23,7 +23,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
@@ -50,6 +49,9 @@ type LabelGroupReconciler struct {
 	// MinReconcileInterval is the shortest time between the starts of two
 	// reconciles of one namespace (none when 0); see namespacePacer.
 	MinReconcileInterval time.Duration
+	// MemberMetadata, when set, stamps spec.memberMetadata on member pods
+	// (--enable-member-metadata); nil leaves pods alone.
+	MemberMetadata *MemberMetadata
 
 	metrics groupMetrics
 	own     ownWrites
@@ -79,7 +81,18 @@ func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		r.pacer.forget(namespace)
 	}
 	results := grouping.Compute(pods, engineGroups(groups), r.MemberLimit)
-	errs := r.writeStatuses(ctx, groups, results, func() bool { return r.events.count(namespace) != seen })
+	// A failed pod write still lets the statuses be written; the error brings
+	// the namespace back.
+	stamped, err := r.stampMetadata(ctx, namespace, groups)
+	if stamped == nil {
+		return ctrl.Result{}, err
+	}
+
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, r.writeStatuses(ctx, groups, results, stamped, func() bool { return r.events.count(namespace) != seen })...)
 	r.metrics.record(namespace, results)
 	return ctrl.Result{}, reconcileError(errs)
 }
@@ -95,14 +108,15 @@ func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 // the old loop spent most of its time writing statuses it was about to
 // overwrite. The first round of StatusWriters writes always goes out, stalest
 // group first, so every group gets its turn however long the stream lasts.
-func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alpha1.LabelGroup, results []grouping.Result, superseded func() bool) []error {
+func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alpha1.LabelGroup, results []grouping.Result, stamped []metadataOutcome, superseded func() bool) []error {
 	writers := max(1, r.StatusWriters)
 	keys := make([]types.NamespacedName, len(groups))
 	var changed []int
 	now := metav1.Now()
 	for i := range groups {
 		keys[i] = types.NamespacedName{Namespace: groups[i].Namespace, Name: groups[i].Name}
-		if !equality.Semantic.DeepEqual(groups[i].Status, computeStatus(groups[i].Status, groups[i].Generation, results[i], r.OverlapLimit, now)) {
+		desired := withMetadataOutcome(computeStatus(groups[i].Status, groups[i].Generation, results[i], r.OverlapLimit, now), stamped[i], now)
+		if !equality.Semantic.DeepEqual(groups[i].Status, desired) {
 			changed = append(changed, i)
 		}
 	}
@@ -119,7 +133,7 @@ func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alp
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			errs[i] = r.writeStatus(ctx, &groups[i], results[i])
+			errs[i] = r.writeStatus(ctx, &groups[i], results[i], stamped[i])
 			r.own.tookTurn(keys[i], time.Now())
 		})
 	}
@@ -147,13 +161,13 @@ func reconcileError(errs []error) error {
 // readNamespace lists the namespace's LabelGroups and its pods' metadata from
 // the cache. Pods are read only when some group needs them.
 //
-// Both lists share their objects' maps and slices with the cache instead of
-// deep-copying them (at 10,000 pods a deep copy cost 12.8 ms and 9.3 MB a
-// reconcile): nothing here may change what they hold. The engine only reads
-// labels, and writeStatus copies a group before it touches it.
+// The pods share their maps with the cache instead of being deep-copied (at
+// 10,000 pods a deep copy cost 12.8 ms and 9.3 MB a reconcile): the engine
+// only reads their labels. The groups are deep-copied: there are few, and
+// member-metadata stamping updates them (finalizers).
 func (r *LabelGroupReconciler) readNamespace(ctx context.Context, namespace string) ([]v1alpha1.LabelGroup, []grouping.Pod, error) {
 	var groups v1alpha1.LabelGroupList
-	if err := r.List(ctx, &groups, client.InNamespace(namespace), client.UnsafeDisableDeepCopy); err != nil {
+	if err := r.List(ctx, &groups, client.InNamespace(namespace)); err != nil {
 		return nil, nil, fmt.Errorf("listing LabelGroups of namespace %s: %w", namespace, err)
 	}
 	if len(groups.Items) == 0 {
@@ -185,14 +199,15 @@ func engineGroups(groups []v1alpha1.LabelGroup) []grouping.Group {
 // writeStatus patches the group's status when it differs from what result says,
 // and after a successful write emits the events its transitions deserve. A
 // group with an invalid selector gets a terminal error: only a person can fix it.
-func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.LabelGroup, result grouping.Result) error {
+func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.LabelGroup, result grouping.Result, stamped metadataOutcome) error {
 	log := logf.FromContext(ctx).WithValues("labelgroup", klog.KObj(group))
-	desired := computeStatus(group.Status, group.Generation, result, r.OverlapLimit, metav1.Now())
+	now := metav1.Now()
+	desired := withMetadataOutcome(computeStatus(group.Status, group.Generation, result, r.OverlapLimit, now), stamped, now)
 	if equality.Semantic.DeepEqual(group.Status, desired) {
 		return nil
 	}
 
-	// The group is shared with the cache (see readNamespace): write a copy.
+	// The group may be the version ownWrites remembers: write a copy.
 	before := group
 	group = group.DeepCopy()
 	group.Status = desired
@@ -221,6 +236,9 @@ func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.
 		overlapping := meta.FindStatusCondition(desired.Conditions, v1alpha1.ConditionOverlapping)
 		r.Recorder.Eventf(group, nil, eventType, reason, "Reconcile", "%s", eventNote(overlapping.Message))
 	}
+	if eventType, reason, message, ok := metadataTransition(before.Status.Conditions, desired.Conditions); ok {
+		r.Recorder.Eventf(group, nil, eventType, reason, "StampMetadata", "%s", eventNote(message))
+	}
 	if result.SelectorErr != nil {
 		return reconcile.TerminalError(fmt.Errorf("LabelGroup %s has an invalid selector: %w", klog.KObj(group), result.SelectorErr))
 	}
@@ -241,7 +259,9 @@ func (r *LabelGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// retried when that writer's version arrives, and a status edited by hand
 		// is put right.
 		Watches(&v1alpha1.LabelGroup{}, r.enqueueNamespace(false), builder.WithPredicates(r.own.skipEchoes())).
-		// Only a pod's labels, creation and deletion change membership.
-		WatchesMetadata(&corev1.Pod{}, r.enqueueNamespace(true), builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		// Only a pod's labels, creation and deletion change membership; with
+		// stamping on, also the stamped annotations and the groups' managed
+		// fields, which are all the cache keeps of them.
+		WatchesMetadata(&corev1.Pod{}, r.enqueueNamespace(true), builder.WithPredicates(r.podPredicate())).
 		Complete(r)
 }

@@ -92,7 +92,7 @@ func (o *ownWrites) latest(cached *v1alpha1.LabelGroup) *v1alpha1.LabelGroup {
 		delete(o.written, key)
 		return cached
 	}
-	return written
+	return written.DeepCopy() // the caller may change it (finalizers)
 }
 
 // isEcho tells whether group is exactly the version this operator wrote last.

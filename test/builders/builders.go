@@ -88,3 +88,29 @@ func (b *GroupBuilder) Policy(p v1alpha1.OverlapPolicy) *GroupBuilder {
 
 // Obj returns a copy of the group built so far.
 func (b *GroupBuilder) Obj() *v1alpha1.LabelGroup { return b.group.DeepCopy() }
+
+// StampLabel adds a label to the group's spec.memberMetadata.
+func (b *GroupBuilder) StampLabel(key, value string) *GroupBuilder {
+	b.memberMetadata()
+	if b.group.Spec.MemberMetadata.Labels == nil {
+		b.group.Spec.MemberMetadata.Labels = map[string]v1alpha1.LabelValue{}
+	}
+	b.group.Spec.MemberMetadata.Labels[key] = v1alpha1.LabelValue(value)
+	return b
+}
+
+// StampAnnotation adds an annotation to the group's spec.memberMetadata.
+func (b *GroupBuilder) StampAnnotation(key, value string) *GroupBuilder {
+	b.memberMetadata()
+	if b.group.Spec.MemberMetadata.Annotations == nil {
+		b.group.Spec.MemberMetadata.Annotations = map[string]v1alpha1.AnnotationValue{}
+	}
+	b.group.Spec.MemberMetadata.Annotations[key] = v1alpha1.AnnotationValue(value)
+	return b
+}
+
+func (b *GroupBuilder) memberMetadata() {
+	if b.group.Spec.MemberMetadata == nil {
+		b.group.Spec.MemberMetadata = &v1alpha1.MemberMetadata{}
+	}
+}

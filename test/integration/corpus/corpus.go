@@ -194,6 +194,33 @@ selector:
 	{"unknown overlapPolicy", "spec.overlapPolicy", `
 selector: {}
 overlapPolicy: Everything`},
+	{"memberMetadata label key with a space", "spec.memberMetadata.labels: Invalid value: every key must be a qualified label key", `
+selector: {}
+memberMetadata:
+  labels: {"bad key": x}`},
+	{"memberMetadata label key with a 254-character prefix", "spec.memberMetadata.labels", `
+selector: {}
+memberMetadata:
+  labels: {` + prefix254 + `/team: x}`},
+	{"memberMetadata label value of 64 characters", "spec.memberMetadata.labels.team", `
+selector: {}
+memberMetadata:
+  labels: {team: ` + name64 + `}`},
+	{"memberMetadata label value with a slash", `spec.memberMetadata.labels[team]: Invalid value: "a/b": must be a label value`, `
+selector: {}
+memberMetadata:
+  labels: {team: a/b}`},
+	{"memberMetadata annotation key with a 64-character name", "every key must be a qualified annotation key", `
+selector: {}
+memberMetadata:
+  annotations: {example.com/` + name64 + `: x}`},
+	{"memberMetadata annotation value of 4097 characters", "spec.memberMetadata.annotations.example.com/note", annotationOfLength(4097)},
+	{"more than 32 memberMetadata labels", "spec.memberMetadata.labels: Too many: 33", manyMetadata("labels", 33)},
+	{"more than 32 memberMetadata annotations", "spec.memberMetadata.annotations: Too many: 33", manyMetadata("annotations", 33)},
+	{"misspelt memberMetadata", `unknown field "spec.memberMetadata.label"`, `
+selector: {}
+memberMetadata:
+  label: {team: x}`},
 }
 
 // Accepted are valid LabelGroup specs at the edges of what the schema allows.
@@ -233,4 +260,29 @@ selector:
 selector: {matchLabels: {tier: web}}
 overlapPolicy: Selectors`},
 	{"the empty selector", `selector: {}`},
+	{"memberMetadata with prefixed keys, an empty label value and free-text annotations", `
+selector: {}
+memberMetadata:
+  labels: {team: payments, example.com/tier: "", ` + name63 + `: ` + name63 + `}
+  annotations: {cost-center: "CC 1234 / payments", ` + prefix253 + `/note: "any text: here"}`},
+	{"32 memberMetadata labels", manyMetadata("labels", 32)},
+	{"32 memberMetadata annotations", manyMetadata("annotations", 32)},
+	{"an annotation value of 4096 characters", annotationOfLength(4096)},
+}
+
+// manyMetadata returns a memberMetadata block whose kind map (labels or
+// annotations) has n distinct entries.
+func manyMetadata(kind string, n int) string {
+	var b strings.Builder
+	b.WriteString("selector: {}\nmemberMetadata:\n  " + kind + ":\n")
+	for i := range n {
+		fmt.Fprintf(&b, "    key%d: v\n", i)
+	}
+	return b.String()
+}
+
+// annotationOfLength returns a memberMetadata block with one annotation whose
+// value is n characters long.
+func annotationOfLength(n int) string {
+	return "selector: {}\nmemberMetadata:\n  annotations:\n    example.com/note: " + strings.Repeat("x", n) + "\n"
 }
