@@ -7,9 +7,11 @@ LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.7.1
 KIND_VERSION ?= v0.30.0
+KWOK_VERSION ?= v0.8.0
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 KIND ?= $(LOCALBIN)/kind-$(KIND_VERSION)
+KWOK ?= $(LOCALBIN)/kwok-$(KWOK_VERSION)
 
 # Packaging and alerting: test/manifests runs the real tools on the
 # shipped manifests, helm lint and template on charts/labelgroup-operator and promtool on the
@@ -115,6 +117,19 @@ sizing: $(ENVTEST_BINARIES) ## Measure the manager's convergence time and peak m
 	go build -o bin/manager ./cmd/manager
 	for pods in 10000 100000; do go run ./hack/sizing -manager bin/manager -pods $$pods; done
 	go run ./hack/sizing -manager bin/manager -pods 100000 -memory-limit 268435456 # the shipped 256Mi
+
+##@ Scale
+
+# make bench-scale BENCH_SCALE_ARGS="--pods 5000 --churn-rate 100" changes the
+# run; hack/benchscale --help lists the parameters.
+BENCH_SCALE_ARGS ?=
+
+.PHONY: bench-scale
+bench-scale: $(CONTROL_PLANE_BINARIES) $(K8S_BIN)/kube-controller-manager $(KWOK) ## Compare the operator with the EndpointSlice controller at 10,000 pods (not part of make test; see docs/performance.md).
+	go build -o $(LOCALBIN)/manager ./cmd/manager
+	go build -o $(LOCALBIN)/benchscale ./hack/benchscale
+	$(LOCALBIN)/benchscale --assets $(K8S_BIN) --kwok $(KWOK) --operator $(LOCALBIN)/manager \
+		--crd-dir config/crd/bases --out-dir $(LOCALBIN)/bench-scale $(BENCH_SCALE_ARGS)
 
 ##@ Build
 
@@ -260,6 +275,9 @@ $(KUSTOMIZE):
 
 $(KIND):
 	$(call go-install-tool,$@,sigs.k8s.io/kind,$(KIND_VERSION))
+
+$(KWOK):
+	$(call go-install-tool,$@,sigs.k8s.io/kwok/cmd/kwok,$(KWOK_VERSION))
 
 # go-install-tool installs package $2 at version $3 as the file $1.
 define go-install-tool

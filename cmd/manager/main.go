@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -33,6 +34,10 @@ func main() {
 		secureMetrics        bool
 		enableHTTP2          bool
 		statusMemberLimit    int
+		pprofAddr            string
+		concurrentReconciles int
+		statusWriters        int
+		reconcileInterval    time.Duration
 		enableMemberMetadata bool
 		stampConcurrency     int
 		statusOverlapLimit   int
@@ -52,6 +57,15 @@ func main() {
 		fmt.Sprintf("The most member pod names written to a LabelGroup's status.members (0 to %d); status.memberCount stays exact.", groupingv1alpha1.MaxStatusMembers))
 	flag.IntVar(&statusOverlapLimit, "status-overlap-limit", 100,
 		fmt.Sprintf("The most overlapping groups written to a LabelGroup's status.overlaps (0 to %d); status.overlapCount stays exact.", groupingv1alpha1.MaxStatusOverlaps))
+	flag.IntVar(&concurrentReconciles, "max-concurrent-reconciles", 4,
+		"How many namespaces are reconciled at once; one namespace is never reconciled twice at once.")
+	flag.IntVar(&statusWriters, "status-writers", 64,
+		"How many LabelGroup status patches of one namespace are sent at once.")
+	flag.DurationVar(&reconcileInterval, "min-reconcile-interval", 250*time.Millisecond,
+		"The shortest time between two reconciles of one namespace caused by pod events: the first of a quiet namespace is handled at once, "+
+			"the events that follow within this time together by one reconcile. 0 reconciles on every event.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "The address Go's pprof profiles are served on, such as 127.0.0.1:6060. "+
+		"Empty (the default) serves none.")
 	flag.BoolVar(&enableMemberMetadata, "enable-member-metadata", false,
 		"Stamp each LabelGroup's spec.memberMetadata on its member pods with server-side apply. "+
 			"Needs patch on pods (the member-metadata kustomize component, or the Helm value memberMetadata.enabled).")
@@ -66,6 +80,16 @@ func main() {
 	if err := validateStatusLimits(statusMemberLimit, statusOverlapLimit); err != nil {
 		setupLog.Error(err, "Invalid flag")
 		os.Exit(2)
+	}
+	if reconcileInterval < 0 {
+		setupLog.Error(fmt.Errorf("--min-reconcile-interval is %s", reconcileInterval), "Invalid flag: --min-reconcile-interval must be 0 or more")
+		os.Exit(2)
+	}
+	for name, value := range map[string]int{"max-concurrent-reconciles": concurrentReconciles, "status-writers": statusWriters} {
+		if value < 1 {
+			setupLog.Error(fmt.Errorf("--%s is %d", name, value), "Invalid flag: --"+name+" must be 1 or more")
+			os.Exit(2)
+		}
 	}
 	memoryLimit, ok, err := goMemoryLimit(os.Getenv("GOMEMLIMIT"), os.Getenv("MEMORY_LIMIT_BYTES"))
 	if err != nil {
@@ -112,6 +136,7 @@ func main() {
 		Scheme:                 scheme,
 		Metrics:                metricsOptions,
 		HealthProbeBindAddress: probeAddr,
+		PprofBindAddress:       pprofAddr,
 		LeaderElection:         enableLeaderElection,
 		LeaderElectionID:       "labelgroup-operator.grouping.labelgroup.io",
 		// The manager exits right after a lost lease, so it may release it early
@@ -125,11 +150,14 @@ func main() {
 	}
 
 	if err := (&controller.LabelGroupReconciler{
-		Client:         mgr.GetClient(),
-		Recorder:       mgr.GetEventRecorder("labelgroup-controller"),
-		MemberLimit:    statusMemberLimit,
-		OverlapLimit:   statusOverlapLimit,
-		MemberMetadata: memberMetadata,
+		Client:                  mgr.GetClient(),
+		Recorder:                mgr.GetEventRecorder("labelgroup-controller"),
+		MemberLimit:             statusMemberLimit,
+		OverlapLimit:            statusOverlapLimit,
+		MemberMetadata:          memberMetadata,
+		MaxConcurrentReconciles: concurrentReconciles,
+		StatusWriters:           statusWriters,
+		MinReconcileInterval:    reconcileInterval,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "labelgroup")
 		os.Exit(1)
@@ -145,7 +173,8 @@ func main() {
 	}
 
 	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit, "statusOverlapLimit", statusOverlapLimit,
-		"goMemoryLimit", debug.SetMemoryLimit(-1), "memberMetadata", enableMemberMetadata)
+		"maxConcurrentReconciles", concurrentReconciles, "statusWriters", statusWriters,
+		"minReconcileInterval", reconcileInterval, "goMemoryLimit", debug.SetMemoryLimit(-1), "memberMetadata", enableMemberMetadata)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "Manager stopped with an error")
 		os.Exit(1)

@@ -74,12 +74,12 @@ func Compute(pods []Pod, groups []Group, memberLimit int) []Result {
 		selectors[i] = sel
 		results[i].Selector = sel.String()
 	}
-	members := membersOf(selectors, pods)
+	members, shared := membersOf(selectors, pods)
 	for i := range results {
 		results[i].MemberCount = int32(members[i].count())
 		results[i].Members = memberNames(members[i], int(results[i].MemberCount), pods, memberLimit)
 	}
-	addOverlaps(results, groups, selectors, members)
+	addOverlaps(results, groups, selectors, members, shared)
 	return results
 }
 
@@ -94,31 +94,29 @@ func Compute(pods []Pod, groups []Group, memberLimit int) []Result {
 // shows when no two pods share labels (BenchmarkComputeDistinctLabels). A map
 // keyed by the label set, which also finds repeats far apart, was slower:
 // building a pod's key costs about as much as matching it.
-func membersOf(selectors []labels.Selector, pods []Pod) []bitset {
+//
+// It also returns the shared counts of every pair of selectors, counted pod by
+// pod, when that costs less than comparing every pair's bitsets (see
+// pairCounter); nil otherwise.
+func membersOf(selectors []labels.Selector, pods []Pod) ([]bitset, sharedCounts) {
 	members := make([]bitset, len(selectors))
 	for i := range members {
 		members[i] = newBitset(len(pods))
 	}
+	index := newSelectorIndex(selectors)
+	pairs := newPairCounter(len(selectors), len(pods))
 	var matching []int // the selectors that match the labels of the current run of pods
 	for i, pod := range pods {
 		if i == 0 || !maps.Equal(pod.Labels, pods[i-1].Labels) {
-			matching = matchingSelectors(selectors, pod.Labels, matching[:0])
+			matching = index.matching(selectors, pod.Labels, matching[:0])
+			slices.Sort(matching)
 		}
 		for _, s := range matching {
 			members[s].add(i)
 		}
+		pairs.add(matching)
 	}
-	return members
-}
-
-// matchingSelectors appends to matching the indexes of the selectors that match podLabels.
-func matchingSelectors(selectors []labels.Selector, podLabels map[string]string, matching []int) []int {
-	for i, sel := range selectors {
-		if sel != nil && sel.Matches(labels.Set(podLabels)) {
-			matching = append(matching, i)
-		}
-	}
-	return matching
+	return members, pairs.counts()
 }
 
 // memberNames returns the names of the first limit members, of which there are
@@ -140,16 +138,31 @@ func memberNames(members bitset, count int, pods []Pod, limit int) []string {
 // addOverlaps fills the Overlaps of every valid group. Each pair of groups is
 // looked at once and its shared count serves both sides; a group with an
 // invalid selector (nil in selectors) takes part in no pair.
-func addOverlaps(results []Result, groups []Group, selectors []labels.Selector, members []bitset) {
+func addOverlaps(results []Result, groups []Group, selectors []labels.Selector, members []bitset, counted sharedCounts) {
 	for a := range groups {
 		if selectors[a] == nil {
 			continue
+		}
+		var row []pairCount
+		if counted != nil {
+			row = counted[a]
 		}
 		for b := a + 1; b < len(groups); b++ {
 			if selectors[b] == nil {
 				continue
 			}
-			shared := members[a].sharedCount(members[b])
+			var shared int
+			if counted != nil {
+				// row is sorted by the other group, and b only grows.
+				for len(row) > 0 && int(row[0].other) < b {
+					row = row[1:]
+				}
+				if len(row) > 0 && int(row[0].other) == b {
+					shared = int(row[0].count)
+				}
+			} else {
+				shared = members[a].sharedCount(members[b])
+			}
 			// Pods in both prove the selectors intersect; ask the selector
 			// algebra only when no pod does and a policy cares.
 			intersect := shared > 0

@@ -1,0 +1,322 @@
+// Command benchscale measures labelgroup-operator against the closest thing
+// Kubernetes has to it, the EndpointSlice controller, in one run on one local
+// control plane: both record which pods a selector picks.
+//
+// It starts etcd and kube-apiserver (envtest), kwok with its own fast stages
+// (fake nodes; pods on them become Running and Ready with an IP),
+// kube-controller-manager running only the EndpointSlice controller, the
+// operator built from this tree, and two bare metadata-only pod informers (the
+// memory floor). It then creates the pods, a headless Service and a LabelGroup
+// with the same selector per group, and relabels pods, and prints how long each
+// tool took to get every record right, what CPU it used (/proc/<pid>/stat) and
+// what memory it held (/proc/<pid>/status), with the ratios. See
+// docs/performance.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+)
+
+// params are the command line.
+type params struct {
+	assets, kwok, operatorBin, crdDir, outDir string
+	operatorArgs                              string
+	pods, groups, namespaces, nodes           int
+	relabelShare                              float64
+	memberLimit                               int
+	kcmQPS                                    int
+	singleEvents                              int
+	churnRate                                 int
+	churnDuration                             time.Duration
+	profile                                   time.Duration
+	timeout                                   time.Duration
+	informer                                  string // internal: run a floor informer
+	kubeconfig                                string
+}
+
+func parseParams() params {
+	var p params
+	flag.StringVar(&p.assets, "assets", os.Getenv("KUBEBUILDER_ASSETS"), "directory of etcd, kube-apiserver and kube-controller-manager")
+	flag.StringVar(&p.kwok, "kwok", "bin/kwok", "the kwok binary")
+	flag.StringVar(&p.operatorBin, "operator", "bin/manager", "the operator's manager binary")
+	flag.StringVar(&p.crdDir, "crd-dir", "config/crd/bases", "the LabelGroup CRD")
+	flag.StringVar(&p.outDir, "out-dir", "bin/bench-scale", "logs, kubeconfig and profiles of the run")
+	flag.StringVar(&p.operatorArgs, "operator-args", "", "more flags for the operator, space-separated")
+	flag.IntVar(&p.pods, "pods", 10000, "pods in all")
+	flag.IntVar(&p.groups, "groups", 200, "groups per namespace: a headless Service and a LabelGroup each")
+	flag.IntVar(&p.namespaces, "namespaces", 1, "namespaces the pods and groups are spread over")
+	flag.IntVar(&p.nodes, "nodes", 50, "kwok nodes the pods are spread over")
+	flag.Float64Var(&p.relabelShare, "relabel-share", 0.2, "share of the pods relabelled into the next group, as fast as the API server takes them")
+	flag.IntVar(&p.memberLimit, "member-limit", 100, "the operator's --status-member-limit")
+	flag.IntVar(&p.kcmQPS, "kcm-qps", 5000, "kube-controller-manager's --kube-api-qps and --kube-api-burst (its default, 20, would measure its rate limiter)")
+	flag.IntVar(&p.singleEvents, "single-events", 0, "then relabel this many pods one at a time, each waiting for both tools (the cost of one pod event)")
+	flag.IntVar(&p.churnRate, "churn-rate", 0, "then relabel this many pods per second for --churn-duration")
+	flag.DurationVar(&p.churnDuration, "churn-duration", 60*time.Second, "how long the churn lasts")
+	flag.DurationVar(&p.profile, "profile", 0, "take a CPU profile of the operator this long from the creation of the selectors (into --out-dir)")
+	flag.DurationVar(&p.timeout, "timeout", 10*time.Minute, "give up on a phase after this long")
+	flag.StringVar(&p.informer, "informer", "", "internal: run only a metadata-only pod informer (bare or strip-managed-fields) with --informer-kubeconfig")
+	flag.StringVar(&p.kubeconfig, "informer-kubeconfig", "", "internal: the kubeconfig of --informer")
+	flag.Parse()
+	if p.informer == "" && (p.pods < 1 || p.groups < 2 || p.namespaces < 1 || p.nodes < 1 || p.relabelShare < 0 || p.relabelShare > 1) {
+		fatalf("need --pods >= 1, --groups >= 2, --namespaces >= 1, --nodes >= 1 and 0 <= --relabel-share <= 1")
+	}
+	return p
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "benchscale: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "benchscale: %s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
+}
+
+func main() {
+	p := parseParams()
+	ctrllog.SetLogger(zap.New(zap.Level(zapcore.WarnLevel), zap.StacktraceLevel(zapcore.PanicLevel), zap.ConsoleEncoder()))
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer cancel()
+	if p.informer != "" {
+		if err := runFloorInformer(ctx, p.kubeconfig, p.informer == "strip-managed-fields"); err != nil {
+			fatalf("%v", err)
+		}
+		return
+	}
+	r := &run{p: p}
+	err := r.run(ctx)
+	r.stop()
+	if err != nil {
+		fatalf("%v", err)
+	}
+}
+
+// run is one measurement: the control plane, the processes and the results.
+type run struct {
+	p          params
+	env        *envtest.Environment
+	kubeconfig string
+	procs      []*process
+	kcm, op    *process
+	floors     [2]*process // bare, strip-managed-fields
+	pprofAddr  string
+	w          *workload
+	tr         *tracker
+	out        io.Writer
+}
+
+func (r *run) stop() {
+	for i := len(r.procs) - 1; i >= 0; i-- {
+		r.procs[i].stop()
+	}
+	if r.env != nil {
+		_ = r.env.Stop()
+	}
+}
+
+func (r *run) start(name, bin string, args ...string) (*process, error) {
+	p, err := startProcess(name, filepath.Join(r.p.outDir, "logs"), bin, args...)
+	if err == nil {
+		r.procs = append(r.procs, p)
+	}
+	return p, err
+}
+
+// startControlPlane starts etcd, kube-apiserver and kwok, and writes the admin
+// kubeconfig every process uses.
+func (r *run) startControlPlane(ctx context.Context) (*rest.Config, error) {
+	logs := filepath.Join(r.p.outDir, "logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		return nil, err
+	}
+	etcdLog, err := os.Create(filepath.Join(logs, "etcd.log"))
+	if err != nil {
+		return nil, err
+	}
+	apiLog, err := os.Create(filepath.Join(logs, "kube-apiserver.log"))
+	if err != nil {
+		return nil, err
+	}
+	r.env = &envtest.Environment{
+		BinaryAssetsDirectory:    r.p.assets,
+		ControlPlaneStartTimeout: time.Minute,
+		CRDDirectoryPaths:        []string{r.p.crdDir},
+		ErrorIfCRDPathMissing:    true,
+	}
+	r.env.ControlPlane.Etcd = &envtest.Etcd{Out: etcdLog, Err: etcdLog}
+	api := r.env.ControlPlane.GetAPIServer()
+	api.Out, api.Err = apiLog, apiLog
+	os.Setenv("KUBEBUILDER_ASSETS", r.p.assets)
+	cfg, err := r.env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("control plane: %w", err)
+	}
+	r.kubeconfig = filepath.Join(r.p.outDir, "kubeconfig")
+	if err := os.WriteFile(r.kubeconfig, r.env.KubeConfig, 0o600); err != nil {
+		return nil, err
+	}
+	stages := filepath.Join(r.p.outDir, "kwok-stages.yaml")
+	if err := os.WriteFile(stages, kwokStages, 0o644); err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.start("kwok", r.p.kwok, "--kubeconfig="+r.kubeconfig, "--config="+stages,
+		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+		"--server-address=127.0.0.1:"+port); err != nil {
+		return nil, err
+	}
+	// No client-side rate limit: the harness must not be what is measured.
+	cfg.QPS, cfg.Burst = -1, 0
+	return cfg, nil
+}
+
+// startTools starts the EndpointSlice controller, the operator and the floor
+// informers, all with no pod in the cluster yet.
+func (r *run) startTools() error {
+	var err error
+	qps := fmt.Sprint(r.p.kcmQPS)
+	r.kcm, err = r.start("kube-controller-manager", filepath.Join(r.p.assets, "kube-controller-manager"),
+		"--kubeconfig="+r.kubeconfig, "--controllers=endpointslice-controller", "--leader-elect=false",
+		"--secure-port=0", "--kube-api-qps="+qps, "--kube-api-burst="+qps)
+	if err != nil {
+		return err
+	}
+	args := []string{"--kubeconfig=" + r.kubeconfig, "--metrics-bind-address=0", "--health-probe-bind-address=0",
+		fmt.Sprintf("--status-member-limit=%d", r.p.memberLimit)}
+	if r.p.profile > 0 {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		r.pprofAddr = "127.0.0.1:" + port
+		args = append(args, "--pprof-bind-address="+r.pprofAddr)
+	}
+	args = append(args, strings.Fields(r.p.operatorArgs)...)
+	if r.op, err = r.start("labelgroup-operator", r.p.operatorBin, args...); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	for i, mode := range []string{"bare", "strip-managed-fields"} {
+		if r.floors[i], err = r.start("floor-informer-"+mode, self, "--informer="+mode, "--informer-kubeconfig="+r.kubeconfig); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkAlive fails when a process the run depends on has died.
+func (r *run) checkAlive() error {
+	for _, p := range r.procs {
+		if p.exited() {
+			return fmt.Errorf("%s exited (see %s)", p.name, filepath.Join(r.p.outDir, "logs", p.name+".log"))
+		}
+	}
+	return nil
+}
+
+// settle waits for the processes to go idle and their memory to level out.
+func (r *run) settle(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+	}
+	return r.checkAlive()
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port), nil
+}
+
+// fetchProfile saves the operator's pprof endpoint path into the out dir.
+func (r *run) fetchProfile(path, file string) {
+	resp, err := http.Get("http://" + r.pprofAddr + path)
+	if err != nil {
+		logf("profile %s: %v", path, err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(filepath.Join(r.p.outDir, file))
+	if err != nil {
+		logf("profile %s: %v", path, err)
+		return
+	}
+	defer f.Close()
+	_, _ = io.Copy(f, resp.Body)
+	logf("saved %s", f.Name())
+}
+
+// fetchAPIServerProfile saves a CPU profile of kube-apiserver (its
+// /debug/pprof, which admin may read), to see what the tools' writes cost it.
+func (r *run) fetchAPIServerProfile(ctx context.Context, seconds int) {
+	data, err := r.w.kube.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").
+		Param("seconds", fmt.Sprint(seconds)).Timeout(time.Duration(seconds+30) * time.Second).DoRaw(ctx)
+	if err != nil {
+		logf("kube-apiserver profile: %v", err)
+		return
+	}
+	file := filepath.Join(r.p.outDir, "kube-apiserver-cpu.pprof")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		logf("kube-apiserver profile: %v", err)
+		return
+	}
+	logf("saved %s", file)
+}
+
+func (r *run) clients(cfg *rest.Config) (kubernetes.Interface, client.Client, cache.Cache, error) {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return nil, nil, nil, err
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ca, err := cache.New(cfg, cache.Options{Scheme: scheme, DefaultTransform: cache.TransformStripManagedFields()})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return kube, c, ca, nil
+}

@@ -1,0 +1,86 @@
+package controller
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+)
+
+// namespacePacer spaces the reconciles that pod events cause in a namespace
+// at least interval apart. The first event of a quiet namespace is reconciled
+// at once; events that follow within the interval wait for its end and are
+// then handled by one reconcile. Under 100 relabels a second every event had its own full
+// recompute, which cost the operator as much CPU as the EndpointSlice
+// controller and wrote a busy group up to 7 times in one second.
+type namespacePacer struct {
+	interval time.Duration
+
+	mu        sync.Mutex
+	lastStart map[string]time.Time
+}
+
+// started records that a reconcile of namespace starts now.
+func (p *namespacePacer) started(namespace string, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lastStart == nil {
+		p.lastStart = map[string]time.Time{}
+	}
+	p.lastStart[namespace] = now
+}
+
+// delay is how long an event of namespace arriving now waits before it is queued.
+func (p *namespacePacer) delay(namespace string, now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	last, ok := p.lastStart[namespace]
+	if !ok {
+		return 0
+	}
+	return max(0, last.Add(p.interval).Sub(now))
+}
+
+// forget drops a namespace that has no group.
+func (p *namespacePacer) forget(namespace string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.lastStart, namespace)
+}
+
+// enqueueNamespace maps every event to its namespace's request, counts it
+// (see writeStatuses) and queues it; when paced, after the pacer's delay. Pod
+// events are paced: they come in streams. LabelGroup events are not: a new or
+// edited group is a person waiting, and groups change rarely.
+func (r *LabelGroupReconciler) enqueueNamespace(paced bool) handler.EventHandler {
+	enqueue := func(obj client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		namespace := obj.GetNamespace()
+		r.events.add(namespace)
+		req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: namespace}}
+		if d := r.pacer.delay(namespace, time.Now()); paced && d > 0 {
+			q.AddAfter(req, d)
+			return
+		}
+		q.Add(req)
+	}
+	return handler.Funcs{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.Object, q)
+		},
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.ObjectNew, q)
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.Object, q)
+		},
+		GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.Object, q)
+		},
+	}
+}
