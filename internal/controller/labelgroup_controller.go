@@ -111,12 +111,13 @@ func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alpha1.LabelGroup, results []grouping.Result, stamped []metadataOutcome, superseded func() bool) []error {
 	writers := max(1, r.StatusWriters)
 	keys := make([]types.NamespacedName, len(groups))
+	desired := make([]v1alpha1.LabelGroupStatus, len(groups))
 	var changed []int
 	now := metav1.Now()
 	for i := range groups {
 		keys[i] = types.NamespacedName{Namespace: groups[i].Namespace, Name: groups[i].Name}
-		desired := withMetadataOutcome(computeStatus(groups[i].Status, groups[i].Generation, results[i], r.OverlapLimit, now), stamped[i], now)
-		if !equality.Semantic.DeepEqual(groups[i].Status, desired) {
+		desired[i] = withMetadataOutcome(computeStatus(groups[i].Status, groups[i].Generation, results[i], r.OverlapLimit, now), stamped[i], now)
+		if !equality.Semantic.DeepEqual(groups[i].Status, desired[i]) {
 			changed = append(changed, i)
 		}
 	}
@@ -133,7 +134,7 @@ func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alp
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			errs[i] = r.writeStatus(ctx, &groups[i], results[i], stamped[i])
+			errs[i] = r.writeStatus(ctx, &groups[i], desired[i], results[i].SelectorErr)
 			r.own.tookTurn(keys[i], time.Now())
 		})
 	}
@@ -196,16 +197,12 @@ func engineGroups(groups []v1alpha1.LabelGroup) []grouping.Group {
 	return out
 }
 
-// writeStatus patches the group's status when it differs from what result says,
+// writeStatus patches the group's status to desired, which differs from it,
 // and after a successful write emits the events its transitions deserve. A
-// group with an invalid selector gets a terminal error: only a person can fix it.
-func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.LabelGroup, result grouping.Result, stamped metadataOutcome) error {
+// group with an invalid selector (selectorErr) gets a terminal error: only a
+// person can fix it.
+func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.LabelGroup, desired v1alpha1.LabelGroupStatus, selectorErr error) error {
 	log := logf.FromContext(ctx).WithValues("labelgroup", klog.KObj(group))
-	now := metav1.Now()
-	desired := withMetadataOutcome(computeStatus(group.Status, group.Generation, result, r.OverlapLimit, now), stamped, now)
-	if equality.Semantic.DeepEqual(group.Status, desired) {
-		return nil
-	}
 
 	// The group may be the version ownWrites remembers: write a copy.
 	before := group
@@ -239,8 +236,8 @@ func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.
 	if eventType, reason, message, ok := metadataTransition(before.Status.Conditions, desired.Conditions); ok {
 		r.Recorder.Eventf(group, nil, eventType, reason, "StampMetadata", "%s", eventNote(message))
 	}
-	if result.SelectorErr != nil {
-		return reconcile.TerminalError(fmt.Errorf("LabelGroup %s has an invalid selector: %w", klog.KObj(group), result.SelectorErr))
+	if selectorErr != nil {
+		return reconcile.TerminalError(fmt.Errorf("LabelGroup %s has an invalid selector: %w", klog.KObj(group), selectorErr))
 	}
 	return nil
 }
