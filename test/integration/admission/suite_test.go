@@ -13,15 +13,12 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
 )
 
 var (
 	ctx       context.Context
-	cancel    context.CancelFunc
 	testEnv   *testenv.Env
 	k8sClient client.Client
 	// overlapping is a namespace holding two exclusive groups that overlap,
@@ -35,11 +32,7 @@ func TestAdmission(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-	ctx, cancel = context.WithCancel(context.Background())
-	var err error
-	testEnv, err = testenv.Start()
-	Expect(err).NotTo(HaveOccurred())
+	ctx, testEnv = testenv.StartSuite()
 	k8sClient = testEnv.Client
 	SetDefaultEventuallyTimeout(30 * time.Second)
 	SetDefaultEventuallyPollingInterval(10 * time.Millisecond)
@@ -51,9 +44,4 @@ var _ = BeforeSuite(func() {
 
 	By("installing config/admission")
 	installAdmission()
-})
-
-var _ = AfterSuite(func() {
-	cancel()
-	Expect(testEnv.Stop()).To(Succeed())
 })

@@ -12,8 +12,6 @@ import (
 	. "github.com/onsi/gomega"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/labelgroup/labelgroup-operator/internal/controller"
@@ -29,7 +27,6 @@ const (
 
 var (
 	ctx        context.Context
-	cancel     context.CancelFunc
 	testEnv    *testenv.Env
 	k8sClient  client.Client
 	metricsURL string
@@ -41,12 +38,7 @@ func TestController(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-	ctx, cancel = context.WithCancel(context.Background())
-
-	var err error
-	testEnv, err = testenv.Start()
-	Expect(err).NotTo(HaveOccurred())
+	ctx, testEnv = testenv.StartSuite()
 	k8sClient = testEnv.Client
 
 	metricsAddr := freeLocalAddress()
@@ -69,11 +61,6 @@ var _ = BeforeSuite(func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
-})
-
-var _ = AfterSuite(func() {
-	cancel()
-	Expect(testEnv.Stop()).To(Succeed())
 })
 
 // freeLocalAddress returns a loopback address with a port nothing listens on.

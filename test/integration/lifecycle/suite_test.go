@@ -18,8 +18,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/labelgroup/labelgroup-operator/internal/controller"
@@ -29,7 +27,6 @@ import (
 
 var (
 	ctx       context.Context
-	cancel    context.CancelFunc
 	testEnv   *testenv.Env
 	k8sClient client.Client
 )
@@ -40,19 +37,10 @@ func TestLifecycle(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-	ctx, cancel = context.WithCancel(context.Background())
-	var err error
-	testEnv, err = testenv.Start()
-	Expect(err).NotTo(HaveOccurred())
+	ctx, testEnv = testenv.StartSuite()
 	k8sClient = testEnv.Client
 	// The readiness spec removes and reinstalls the CRD.
 	Expect(apiextensionsv1.AddToScheme(testEnv.Scheme)).To(Succeed())
-})
-
-var _ = AfterSuite(func() {
-	cancel()
-	Expect(testEnv.Stop()).To(Succeed())
 })
 
 // startManager starts a manager wired as cmd/manager wires it (cache options,

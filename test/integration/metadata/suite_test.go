@@ -10,8 +10,6 @@ import (
 	. "github.com/onsi/gomega"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/labelgroup/labelgroup-operator/internal/controller"
@@ -20,7 +18,6 @@ import (
 
 var (
 	ctx       context.Context
-	cancel    context.CancelFunc
 	testEnv   *testenv.Env
 	k8sClient client.Client
 )
@@ -31,12 +28,7 @@ func TestMemberMetadata(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-	ctx, cancel = context.WithCancel(context.Background())
-
-	var err error
-	testEnv, err = testenv.Start()
-	Expect(err).NotTo(HaveOccurred())
+	ctx, testEnv = testenv.StartSuite()
 	k8sClient = testEnv.Client
 
 	// Small, so that a namespace's writes really queue.
@@ -59,9 +51,4 @@ var _ = BeforeSuite(func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
-})
-
-var _ = AfterSuite(func() {
-	cancel()
-	Expect(testEnv.Stop()).To(Succeed())
 })

@@ -3,15 +3,20 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"runtime"
 
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
 	apiruntime "k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	groupingv1alpha1 "github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 )
@@ -46,4 +51,19 @@ func Start() (*Env, error) {
 	}
 	env.Client, err = client.New(cfg, client.Options{Scheme: env.Scheme})
 	return env, err
+}
+
+// StartSuite starts the control plane for a Ginkgo suite: call it from
+// BeforeSuite. Logs go to GinkgoWriter. The returned context is cancelled, and
+// the control plane stopped, when the suite ends.
+func StartSuite() (context.Context, *Env) {
+	logf.SetLogger(zap.New(zap.WriteTo(ginkgo.GinkgoWriter), zap.UseDevMode(true)))
+	ctx, cancel := context.WithCancel(context.Background())
+	env, err := Start()
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	ginkgo.DeferCleanup(func() {
+		cancel()
+		gomega.Expect(env.Stop()).To(gomega.Succeed())
+	})
+	return ctx, env
 }

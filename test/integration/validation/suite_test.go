@@ -9,15 +9,12 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
 )
 
 var (
 	ctx       context.Context
-	cancel    context.CancelFunc
 	testEnv   *testenv.Env
 	k8sClient client.Client
 )
@@ -28,15 +25,6 @@ func TestValidation(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-	ctx, cancel = context.WithCancel(context.Background())
-	var err error
-	testEnv, err = testenv.Start()
-	Expect(err).NotTo(HaveOccurred())
+	ctx, testEnv = testenv.StartSuite()
 	k8sClient = testEnv.Client
-})
-
-var _ = AfterSuite(func() {
-	cancel()
-	Expect(testEnv.Stop()).To(Succeed())
 })
