@@ -106,8 +106,8 @@ func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 // writes not yet started are left to the next reconcile, which is already
 // queued and will compute them from a newer read: under a stream of relabels
 // the old loop spent most of its time writing statuses it was about to
-// overwrite. The first round of StatusWriters writes always goes out, stalest
-// group first, so every group gets its turn however long the stream lasts.
+// overwrite. The first supersededWrites writes always go out, stalest group
+// first, so every group gets its turn however long the stream lasts.
 func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alpha1.LabelGroup, results []grouping.Result, stamped []metadataOutcome, superseded func() bool) []error {
 	writers := max(1, r.StatusWriters)
 	keys := make([]types.NamespacedName, len(groups))
@@ -127,7 +127,7 @@ func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alp
 	slots := make(chan struct{}, writers)
 	var wg sync.WaitGroup
 	for n, i := range changed {
-		if n >= writers && superseded() {
+		if n >= min(writers, supersededWrites) && superseded() {
 			logf.FromContext(ctx).V(4).Info("Leaving the remaining statuses to the next reconcile", "written", n, "left", len(changed)-n)
 			break
 		}
@@ -141,6 +141,13 @@ func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alp
 	wg.Wait()
 	return slices.DeleteFunc(errs, func(err error) bool { return err == nil })
 }
+
+// supersededWrites is how many writes a superseded reconcile still starts,
+// stalest group first, so that every group gets its turn under endless churn.
+// It was the whole first round (StatusWriters, 64): the reconcile running when
+// the last relabel of a stream arrived then still waited for up to 64 patches
+// it had just made stale before the final reconcile could start.
+const supersededWrites = 8
 
 // reconcileError combines the errors of a namespace's groups. controller-runtime
 // does not retry a result that wraps a TerminalError, so the terminal ones
