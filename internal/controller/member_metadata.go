@@ -6,7 +6,6 @@ import (
 	"maps"
 	"sync"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -123,9 +122,10 @@ type stampingGroup struct {
 
 // stampMetadata carries out every group's stamping plan for the namespace and
 // returns what each group's status should say about it, also when some pod
-// write failed (with the error, to be retried). Groups that neither
-// stamp nor hold the release finalizer cost nothing: pods are not even read.
-func (r *LabelGroupReconciler) stampMetadata(ctx context.Context, namespace string, groups []v1alpha1.LabelGroup) ([]metadataOutcome, error) {
+// write failed (with the error, to be retried). pods are the namespace's pods
+// as the reconcile read them, which this only reads. Groups that neither
+// stamp nor hold the release finalizer cost nothing.
+func (r *LabelGroupReconciler) stampMetadata(ctx context.Context, namespace string, groups []v1alpha1.LabelGroup, pods []metav1.PartialObjectMetadata) ([]metadataOutcome, error) {
 	outcomes := make([]metadataOutcome, len(groups))
 	involved := false
 	for i := range groups {
@@ -143,7 +143,7 @@ func (r *LabelGroupReconciler) stampMetadata(ctx context.Context, namespace stri
 		return outcomes, nil
 	}
 
-	work, err := r.planGroups(ctx, namespace, groups)
+	work, err := r.planGroups(ctx, namespace, groups, pods)
 	if err != nil {
 		return nil, err
 	}
@@ -175,14 +175,9 @@ func previousOutcome(group *v1alpha1.LabelGroup) metadataOutcome {
 	return outcome
 }
 
-// planGroups reads the namespace's pods and plans every involved group;
-// work[i] is nil for a group that takes no part.
-func (r *LabelGroupReconciler) planGroups(ctx context.Context, namespace string, groups []v1alpha1.LabelGroup) ([]*stampingGroup, error) {
-	podList := &metav1.PartialObjectMetadataList{}
-	podList.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
-	if err := r.List(ctx, podList, client.InNamespace(namespace)); err != nil {
-		return nil, fmt.Errorf("listing pods of namespace %s: %w", namespace, err)
-	}
+// planGroups plans every involved group over the namespace's pods; work[i]
+// is nil for a group that takes no part.
+func (r *LabelGroupReconciler) planGroups(ctx context.Context, namespace string, groups []v1alpha1.LabelGroup, pods []metav1.PartialObjectMetadata) ([]*stampingGroup, error) {
 	selectors := make([]v1alpha1.LabelSelector, len(groups))
 	groupOfManager := map[string]string{}
 	for i := range groups {
@@ -209,9 +204,9 @@ func (r *LabelGroupReconciler) planGroups(ctx context.Context, namespace string,
 		work[i] = w
 	}
 
-	current := make(map[types.UID]string, len(podList.Items))
-	for p := range podList.Items {
-		pod := &podList.Items[p]
+	current := make(map[types.UID]string, len(pods))
+	for p := range pods {
+		pod := &pods[p]
 		current[pod.UID] = pod.ResourceVersion
 		planned := metadata.Pod{Name: pod.Name, Labels: pod.Labels, Annotations: pod.Annotations, Owned: metadata.OwnedByGroups(pod.ManagedFields)}
 		for _, w := range work {
