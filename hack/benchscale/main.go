@@ -53,6 +53,8 @@ type params struct {
 	churnRate                                 int
 	churnDuration                             time.Duration
 	profile                                   time.Duration
+	solo                                      bool
+	writeCost                                 int
 	timeout                                   time.Duration
 	informer                                  string // internal: run a floor informer
 	kubeconfig                                string
@@ -73,6 +75,8 @@ func parseParams() params {
 	flag.Float64Var(&p.relabelShare, "relabel-share", 0.2, "share of the pods relabelled into the next group, as fast as the API server takes them")
 	flag.IntVar(&p.memberLimit, "member-limit", 100, "the operator's --status-member-limit")
 	flag.IntVar(&p.kcmQPS, "kcm-qps", 5000, "kube-controller-manager's --kube-api-qps and --kube-api-burst (its default, 20, would measure its rate limiter)")
+	flag.IntVar(&p.writeCost, "write-cost", 0, "instead of the comparison, time this many writes of each tool's kind on an idle control plane and report the API server's CPU per write")
+	flag.BoolVar(&p.solo, "solo", true, "then time a second set of new selectors with each tool resumed alone, the other paused")
 	flag.IntVar(&p.singleEvents, "single-events", 0, "then relabel this many pods one at a time, each waiting for both tools (the cost of one pod event)")
 	flag.IntVar(&p.churnRate, "churn-rate", 0, "then relabel this many pods per second for --churn-duration")
 	flag.DurationVar(&p.churnDuration, "churn-duration", 60*time.Second, "how long the churn lasts")
@@ -108,7 +112,13 @@ func main() {
 		return
 	}
 	r := &run{p: p}
-	err := r.run(ctx)
+	var err error
+	if p.writeCost > 0 {
+		r.out = os.Stdout
+		err = r.writeCost(ctx)
+	} else {
+		err = r.run(ctx)
+	}
 	r.stop()
 	if err != nil {
 		fatalf("%v", err)
@@ -283,14 +293,14 @@ func (r *run) fetchProfile(path, file string) {
 
 // fetchAPIServerProfile saves a CPU profile of kube-apiserver (its
 // /debug/pprof, which admin may read), to see what the tools' writes cost it.
-func (r *run) fetchAPIServerProfile(ctx context.Context, seconds int) {
+func (r *run) fetchAPIServerProfile(ctx context.Context, seconds int, name string) {
 	data, err := r.w.kube.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").
 		Param("seconds", fmt.Sprint(seconds)).Timeout(time.Duration(seconds+30) * time.Second).DoRaw(ctx)
 	if err != nil {
 		logf("kube-apiserver profile: %v", err)
 		return
 	}
-	file := filepath.Join(r.p.outDir, "kube-apiserver-cpu.pprof")
+	file := filepath.Join(r.p.outDir, name)
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		logf("kube-apiserver profile: %v", err)
 		return

@@ -85,18 +85,11 @@ const clockTicks = 100
 
 func (p *process) usage() (usage, error) {
 	pid := p.cmd.Process.Pid
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	cpu, err := processCPU(pid)
 	if err != nil {
 		return usage{}, err
 	}
-	// The command name, field 2, may hold spaces: count from its closing ')'.
-	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
-	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return usage{}, fmt.Errorf("parsing /proc/%d/stat: %q", pid, stat)
-	}
-	u := usage{cpu: time.Duration(utime+stime) * time.Second / clockTicks}
+	u := usage{cpu: cpu}
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return usage{}, err

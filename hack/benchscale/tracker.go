@@ -296,6 +296,28 @@ func (t *tracker) converged(ctx context.Context, settle, timeout time.Duration) 
 	}
 }
 
+// rightAgain waits until one tool has every record right, and returns when it
+// got its last wrong record right.
+func (t *tracker) rightAgain(ctx context.Context, tl tool, timeout time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		t.mu.Lock()
+		wrong, last := len(t.wrong[tl]), t.lastRight[tl]
+		t.mu.Unlock()
+		if wrong == 0 {
+			return last, nil
+		}
+		if time.Now().After(deadline) {
+			return last, fmt.Errorf("%s: %d records still wrong after %s", tl, wrong, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return last, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 // writeCounts returns both tools' write counters.
 func (t *tracker) writeCounts() [2]int64 {
 	t.mu.Lock()

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -71,5 +73,33 @@ func TestTrackerJudgesBothTools(t *testing.T) {
 	}
 	if got := tr.writeCounts(); got[operator] != 2 || got[endpointSlices] != 3 {
 		t.Errorf("writes counted %v, want 3 EndpointSlice writes and 2 status updates", got)
+	}
+}
+
+// rightAgain waits for one tool only, and says when it got its last record
+// right.
+func TestRightAgainWaitsForOneTool(t *testing.T) {
+	tr := newTracker(10)
+	k := key{"ns", "solo-g"}
+	tr.expect(k, map[string]bool{"a": true})
+	ctx := context.Background()
+	if _, err := tr.rightAgain(ctx, operator, 20*time.Millisecond); err == nil {
+		t.Fatal("rightAgain returned while the group had no status")
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		tr.groupChanged(group("solo-g", 1, 1, "a"), true)
+	}()
+	last, err := tr.rightAgain(ctx, operator, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.IsZero() {
+		t.Error("the moment the group became right was not recorded")
+	}
+	// The EndpointSlice controller's record is still wrong: a solo wait for
+	// the operator must not wait for it.
+	if !tr.wrong[endpointSlices][k] {
+		t.Error("the Service with no slice was judged right")
 	}
 }

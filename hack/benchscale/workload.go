@@ -153,8 +153,9 @@ func (w *workload) waitPodsRunning(ctx context.Context, timeout time.Duration) e
 	}
 }
 
-// expectAll tells the tracker what every selector picks.
-func (w *workload) expectAll() {
+// expectAll tells the tracker what every selector named prefix plus a group's
+// name picks.
+func (w *workload) expectAll(prefix string) {
 	for ns := range w.p.namespaces {
 		sets := make([]map[string]bool, w.p.groups)
 		for g := range sets {
@@ -164,18 +165,19 @@ func (w *workload) expectAll() {
 			sets[g][podName(j)] = true
 		}
 		for g, set := range sets {
-			w.tracker.expect(key{namespaceName(ns), groupName(g)}, set)
+			w.tracker.expect(key{namespaceName(ns), prefix + groupName(g)}, set)
 		}
 	}
 }
 
 // createSelectors makes, for every group, a headless Service and a LabelGroup
 // with the same selector, interleaved so that neither tool gets a head start.
-func (w *workload) createSelectors(ctx context.Context) error {
+// Both are named prefix plus the group's name.
+func (w *workload) createSelectors(ctx context.Context, prefix string) error {
 	n := w.p.namespaces * w.p.groups
 	return parallel(2*n, 16, func(i int) error {
 		ns, g := (i/2)%w.p.namespaces, (i/2)/w.p.namespaces
-		meta := metav1.ObjectMeta{Name: groupName(g), Namespace: namespaceName(ns)}
+		meta := metav1.ObjectMeta{Name: prefix + groupName(g), Namespace: namespaceName(ns)}
 		selector := map[string]string{groupLabel: groupName(g)}
 		if i%2 == 0 {
 			return w.client.Create(ctx, &corev1.Service{
