@@ -30,8 +30,8 @@ import (
 // or memberLimit differ from the last call. Otherwise it diffs the pods by
 // name: each pod added, removed or whose labels differ is matched through the
 // selector index, moved between member sets, and the shared counts of the
-// pairs of groups it entered or left are adjusted; only the results of the
-// groups it touched are built again. The state is thus always what a rebuild
+// pairs of groups it entered or left are adjusted; only the member lists
+// and overlap entries it touched are built again. The state is thus always what a rebuild
 // from this call's input would give, which is why the results are exact
 // whatever the earlier calls were. Inputs outside Compute's contract (two pods
 // or two groups of one name) are handed to Compute itself.
@@ -40,12 +40,15 @@ import (
 // keeps a reference to each pod's labels map, so a caller must replace, never
 // mutate, a pod's labels map between calls, as the informer cache does.
 //
-// Memory: about 130 bytes a pod in one group (its slot, 64 bytes; its entry
-// in the name map, about 40; its name in its group's member list, 16 bytes;
-// its matched group, 4 bytes), plus 20 a further group it is in, plus, per
-// pair of groups sharing pods, two map entries. Pod names and labels maps are
-// the caller's, shared, not copied. The returned slices are never written
-// after they are returned, so callers may keep them.
+// Memory: about 110 bytes a pod in one group (its slot, 56 bytes; its entry
+// in the name map, about 40; its slot in its group's member list and the
+// group in its matched list, 4 bytes each), plus 8 a further group it is in,
+// plus two map entries for each pair of groups that share pods. Pod names and
+// labels maps are the caller's, referenced, not copied. Measured with the
+// selectors and results: 150 bytes a pod at 10,000 pods and 1,200 groups,
+// each pod in one group; 400 at 10,000 pods and 200 groups, each pod in 26
+// groups on average. The returned slices are never written after they are
+// returned, so callers may keep them.
 //
 // An Incremental is not safe for concurrent use.
 type Incremental struct {
