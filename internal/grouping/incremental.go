@@ -98,7 +98,7 @@ type podState struct {
 
 // Compute returns what Compute(pods, groups, memberLimit) returns.
 func (e *Incremental) Compute(pods []Pod, groups []Group, memberLimit int) []Result {
-	ok := false
+	var ok bool
 	if !e.built || memberLimit != e.memberLimit || !equalGroups(e.groups, groups) {
 		ok = e.rebuild(pods, groups, memberLimit)
 	} else {
