@@ -57,6 +57,7 @@ type LabelGroupReconciler struct {
 	own     ownWrites
 	events  namespaceEvents
 	pacer   namespacePacer
+	engines namespaceEngines
 }
 
 // +kubebuilder:rbac:groups=grouping.labelgroup.io,resources=labelgroups,verbs=get;list;watch
@@ -79,8 +80,9 @@ func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if len(groups) == 0 {
 		r.events.forget(namespace)
 		r.pacer.forget(namespace)
+		r.engines.forget(namespace)
 	}
-	results := grouping.Compute(enginePods(pods), engineGroups(groups), r.MemberLimit)
+	results := r.engines.compute(namespace, enginePods(pods), engineGroups(groups), r.MemberLimit)
 	// A failed pod write still lets the statuses be written; the error brings
 	// the namespace back. Stamping plans from the same read of the pods.
 	stamped, err := r.stampMetadata(ctx, namespace, groups, pods)

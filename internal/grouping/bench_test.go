@@ -2,6 +2,7 @@ package grouping
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
@@ -34,6 +35,14 @@ func benchmarkCompute(b *testing.B, distinctLabels bool) {
 // BenchmarkComputeManyGroups measures the namespace of make bench-scale's
 // 1,200-group run: 10,000 pods, each picked by exactly one of 1,200 groups.
 func BenchmarkComputeManyGroups(b *testing.B) {
+	podList, groupList := manyGroupsNamespace()
+	b.ReportAllocs()
+	for b.Loop() {
+		Compute(podList, groupList, 100)
+	}
+}
+
+func manyGroupsNamespace() ([]Pod, []Group) {
 	const pods, groups = 10000, 1200
 	podList := make([]Pod, pods)
 	for i := range podList {
@@ -44,8 +53,53 @@ func BenchmarkComputeManyGroups(b *testing.B) {
 		groupList[g] = Group{Name: fmt.Sprintf("g-%04d", g), Selector: v1alpha1.LabelSelector{
 			MatchLabels: map[string]v1alpha1.LabelValue{"group": v1alpha1.LabelValue(fmt.Sprintf("g-%04d", g))}}}
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		Compute(podList, groupList, 100)
+	return podList, groupList
+}
+
+// BenchmarkOnePodRelabelled measures a recompute after one pod event, the
+// common case of a reconcile: each call relabels one pod, in turn, so that it
+// moves to other groups, then hands the whole namespace to Compute or to one
+// Incremental that saw the previous call. The namespaces are BenchmarkCompute's
+// at 10,000 x 200 and BenchmarkComputeManyGroups's.
+func BenchmarkOnePodRelabelled(b *testing.B) {
+	busyPods, busyGroups := busyNamespace(1, 10000, 200, false)
+	manyPods, manyGroups := manyGroupsNamespace()
+	for _, ns := range []struct {
+		name   string
+		pods   []Pod
+		groups []Group
+		// relabelled returns the other labels pod i takes.
+		relabelled func(i int) map[string]string
+	}{
+		{"pods=10000/groups=200", busyPods, busyGroups, func(i int) map[string]string {
+			return busyPods[(i+len(busyPods)/2)%len(busyPods)].Labels
+		}},
+		{"pods=10000/groups=1200", manyPods, manyGroups, func(i int) map[string]string {
+			return map[string]string{"app": "bench", "group": fmt.Sprintf("g-%04d", (i+1)%len(manyGroups))}
+		}},
+	} {
+		for _, engine := range []string{"Compute", "Incremental"} {
+			b.Run(ns.name+"/"+engine, func(b *testing.B) {
+				pods := slices.Clone(ns.pods)
+				alternate := make([]map[string]string, len(pods))
+				for i := range pods {
+					alternate[i] = ns.relabelled(i)
+				}
+				var inc Incremental
+				compute := Compute
+				if engine == "Incremental" {
+					compute = inc.Compute
+				}
+				compute(pods, ns.groups, 100)
+				b.ReportAllocs()
+				n := 0
+				for b.Loop() {
+					i := n % len(pods)
+					pods[i].Labels, alternate[i] = alternate[i], pods[i].Labels
+					n++
+					compute(pods, ns.groups, 100)
+				}
+			})
+		}
 	}
 }
