@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -186,6 +187,10 @@ func (r *LabelGroupReconciler) readNamespace(ctx context.Context, namespace stri
 	for i := range groups.Items {
 		groups.Items[i] = *r.own.latest(&groups.Items[i])
 	}
+	// The cache lists in map order, which changes from one call to the next;
+	// the namespace's incremental engine starts over whenever the order of its
+	// groups changes.
+	slices.SortFunc(groups.Items, func(a, b v1alpha1.LabelGroup) int { return strings.Compare(a.Name, b.Name) })
 	podList := &metav1.PartialObjectMetadataList{}
 	podList.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
 	if err := r.List(ctx, podList, client.InNamespace(namespace), client.UnsafeDisableDeepCopy); err != nil {

@@ -53,6 +53,7 @@ import (
 // An Incremental is not safe for concurrent use.
 type Incremental struct {
 	built       bool
+	rebuilds    int
 	groups      []Group // a deep copy of the groups of the last rebuild
 	memberLimit int
 
@@ -105,18 +106,23 @@ func (e *Incremental) Compute(pods []Pod, groups []Group, memberLimit int) []Res
 		ok = e.update(pods)
 	}
 	if !ok {
-		*e = Incremental{}
+		*e = Incremental{rebuilds: e.rebuilds}
 		return Compute(pods, groups, memberLimit)
 	}
 	e.refreshResults()
 	return slices.Clone(e.results)
 }
 
+// Rebuilds says how many times the engine has started over from scratch: on
+// its first call, and whenever the groups (in order) or memberLimit changed.
+// A caller that passes the same groups in a new order makes it start over.
+func (e *Incremental) Rebuilds() int { return e.rebuilds }
+
 // rebuild makes the state of pods and groups from scratch. It returns false,
 // leaving a state that must be dropped, when two pods or two groups share a
 // name.
 func (e *Incremental) rebuild(pods []Pod, groups []Group, memberLimit int) bool {
-	*e = Incremental{built: true, groups: copyGroups(groups), memberLimit: memberLimit, epoch: 1}
+	*e = Incremental{built: true, rebuilds: e.rebuilds + 1, groups: copyGroups(groups), memberLimit: memberLimit, epoch: 1}
 	if repeatsName(groups) {
 		return false
 	}

@@ -256,3 +256,31 @@ func TestIncrementalStartsOverAfterDuplicates(t *testing.T) {
 	pods = []Pod{pod("b", "tier", "web")}
 	assertResults(t, inc.Compute(pods, groups, 10), Compute(pods, groups, 10))
 }
+
+// A pod event must not make the engine start over: only a change of the
+// groups (their order included) or of the member limit does. The reconciler
+// sorts the groups it reads for this reason.
+func TestIncrementalStartsOverOnlyWhenGroupsChange(t *testing.T) {
+	pods, groups := busyNamespace(3, 500, 20, false)
+	var e Incremental
+	e.Compute(pods, groups, 10)
+	relabelled := slices.Clone(pods)
+	relabelled[7] = Pod{Name: pods[7].Name, Labels: map[string]string{"moved": "yes"}}
+	e.Compute(relabelled, groups, 10)
+	e.Compute(pods[1:], groups, 10)
+	if e.Rebuilds() != 1 {
+		t.Errorf("%d rebuilds after one first call and two pod changes; want 1", e.Rebuilds())
+	}
+	reversed := slices.Clone(groups)
+	slices.Reverse(reversed)
+	if diff := resultsDiff(e.Compute(pods, reversed, 10), Compute(pods, reversed, 10)); diff != "" {
+		t.Fatalf("groups in a new order: %s", diff)
+	}
+	if e.Rebuilds() != 2 {
+		t.Errorf("%d rebuilds after the groups came in a new order; want 2", e.Rebuilds())
+	}
+	e.Compute(pods, reversed, 11)
+	if e.Rebuilds() != 3 {
+		t.Errorf("%d rebuilds after the member limit changed; want 3", e.Rebuilds())
+	}
+}
