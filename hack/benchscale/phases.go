@@ -191,17 +191,27 @@ func (r *run) logProgress(since time.Time) (stop func()) {
 	return func() { close(done) }
 }
 
+// pauseTools pauses (SIGSTOP) both tools and returns them, the EndpointSlice
+// controller first, indexed as tool.
+func (r *run) pauseTools() ([]*process, error) {
+	tools := []*process{r.kcm, r.op}
+	for _, p := range tools {
+		if err := p.signal(syscall.SIGSTOP); err != nil {
+			return nil, err
+		}
+	}
+	return tools, nil
+}
+
 // newSelectors creates every Service and LabelGroup while both tools are
 // paused (SIGSTOP), then resumes both at once: each then finds all the new
 // selectors at the same moment, and the time measured is the tool's, not how
 // fast the harness can create 2 × groups objects on a busy machine.
 func (r *run) newSelectors(ctx context.Context) (phaseResult, error) {
 	n := r.p.groups * r.p.namespaces
-	tools := []*process{r.kcm, r.op}
-	for _, p := range tools {
-		if err := p.signal(syscall.SIGSTOP); err != nil {
-			return phaseResult{}, err
-		}
+	tools, err := r.pauseTools()
+	if err != nil {
+		return phaseResult{}, err
 	}
 	logf("creating %d headless Services and %d LabelGroups with both tools paused", n, n)
 	r.w.expectAll("")
@@ -240,11 +250,9 @@ func (r *run) newSelectors(ctx context.Context) (phaseResult, error) {
 // the machine and the API server to itself.
 func (r *run) soloSelectors(ctx context.Context) ([2]time.Duration, error) {
 	var took [2]time.Duration
-	tools := []*process{r.kcm, r.op}
-	for _, p := range tools {
-		if err := p.signal(syscall.SIGSTOP); err != nil {
-			return took, err
-		}
+	tools, err := r.pauseTools()
+	if err != nil {
+		return took, err
 	}
 	n := r.p.groups * r.p.namespaces
 	logf("creating %d more headless Services and LabelGroups (solo-*) with both tools paused, then resuming one tool at a time", n)
@@ -252,6 +260,8 @@ func (r *run) soloSelectors(ctx context.Context) ([2]time.Duration, error) {
 	if err := r.w.createSelectors(ctx, "solo-"); err != nil {
 		return took, fmt.Errorf("creating selectors: %w", err)
 	}
+	// Let the API server queue the new objects' watch events for both
+	// paused tools before the first resumes.
 	time.Sleep(time.Second)
 	for t, p := range tools {
 		var profiled chan struct{}

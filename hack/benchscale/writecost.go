@@ -27,11 +27,10 @@ func (r *run) writeCost(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	kube, c, _, err := r.clients(cfg)
+	_, c, _, err := r.clients(cfg)
 	if err != nil {
 		return err
 	}
-	r.w = newWorkload(r.p, kube, c, nil)
 	n, members := r.p.writeCost, max(1, r.p.pods/r.p.groups)
 	ns := namespaceName(0)
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
