@@ -53,15 +53,15 @@ func main() {
 			"is allowed to get /metrics. Use --metrics-secure=false to use HTTP instead.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
-	flag.IntVar(&statusMemberLimit, "status-member-limit", 100,
+	flag.IntVar(&statusMemberLimit, "status-member-limit", controller.DefaultMemberLimit,
 		fmt.Sprintf("The most member pod names written to a LabelGroup's status.members (0 to %d); status.memberCount stays exact.", groupingv1alpha1.MaxStatusMembers))
-	flag.IntVar(&statusOverlapLimit, "status-overlap-limit", 100,
+	flag.IntVar(&statusOverlapLimit, "status-overlap-limit", controller.DefaultOverlapLimit,
 		fmt.Sprintf("The most overlapping groups written to a LabelGroup's status.overlaps (0 to %d); status.overlapCount stays exact.", groupingv1alpha1.MaxStatusOverlaps))
-	flag.IntVar(&concurrentReconciles, "max-concurrent-reconciles", 4,
+	flag.IntVar(&concurrentReconciles, "max-concurrent-reconciles", controller.DefaultMaxConcurrentReconciles,
 		"How many namespaces are reconciled at once; one namespace is never reconciled twice at once.")
-	flag.IntVar(&statusWriters, "status-writers", 64,
+	flag.IntVar(&statusWriters, "status-writers", controller.DefaultStatusWriters,
 		"How many LabelGroup status patches of one namespace are sent at once.")
-	flag.DurationVar(&reconcileInterval, "min-reconcile-interval", 250*time.Millisecond,
+	flag.DurationVar(&reconcileInterval, "min-reconcile-interval", controller.DefaultMinReconcileInterval,
 		"The shortest time between two reconciles of one namespace caused by pod events: the first of a quiet namespace is handled at once, "+
 			"the events that follow within this time together by one reconcile. 0 reconciles on every event.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "The address Go's pprof profiles are served on, such as 127.0.0.1:6060. "+
@@ -149,16 +149,14 @@ func main() {
 		os.Exit(1)
 	}
 
-	if err := (&controller.LabelGroupReconciler{
-		Client:                  mgr.GetClient(),
-		Recorder:                mgr.GetEventRecorder("labelgroup-controller"),
-		MemberLimit:             statusMemberLimit,
-		OverlapLimit:            statusOverlapLimit,
-		MemberMetadata:          memberMetadata,
-		MaxConcurrentReconciles: concurrentReconciles,
-		StatusWriters:           statusWriters,
-		MinReconcileInterval:    reconcileInterval,
-	}).SetupWithManager(mgr); err != nil {
+	reconciler := controller.NewLabelGroupReconciler(mgr.GetClient(), mgr.GetEventRecorder("labelgroup-controller"))
+	reconciler.MemberLimit = statusMemberLimit
+	reconciler.OverlapLimit = statusOverlapLimit
+	reconciler.MemberMetadata = memberMetadata
+	reconciler.MaxConcurrentReconciles = concurrentReconciles
+	reconciler.StatusWriters = statusWriters
+	reconciler.MinReconcileInterval = reconcileInterval
+	if err := reconciler.SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to set up the controller", "controller", "labelgroup")
 		os.Exit(1)
 	}

@@ -73,7 +73,7 @@ func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	// Taken before the read: an event counted after it may be newer than what
 	// the read saw.
 	seen := r.events.count(namespace)
-	r.pacer.started(namespace, time.Now())
+	r.pacer.started(namespace)
 	groups, pods, err := r.readNamespace(ctx, namespace)
 	if err != nil {
 		return ctrl.Result{}, err

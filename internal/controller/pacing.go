@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -22,30 +23,39 @@ import (
 // controller and wrote a busy group up to 7 times in one second.
 type namespacePacer struct {
 	interval time.Duration
+	// clock is the real clock unless a test sets a fake one.
+	clock clock.WithDelayedExecution
 
 	mu        sync.Mutex
 	lastStart map[string]time.Time
 }
 
+func (p *namespacePacer) clockOrReal() clock.WithDelayedExecution {
+	if p.clock == nil {
+		return clock.RealClock{}
+	}
+	return p.clock
+}
+
 // started records that a reconcile of namespace starts now.
-func (p *namespacePacer) started(namespace string, now time.Time) {
+func (p *namespacePacer) started(namespace string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.lastStart == nil {
 		p.lastStart = map[string]time.Time{}
 	}
-	p.lastStart[namespace] = now
+	p.lastStart[namespace] = p.clockOrReal().Now()
 }
 
 // delay is how long an event of namespace arriving now waits before it is queued.
-func (p *namespacePacer) delay(namespace string, now time.Time) time.Duration {
+func (p *namespacePacer) delay(namespace string) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	last, ok := p.lastStart[namespace]
 	if !ok {
 		return 0
 	}
-	return max(0, last.Add(p.interval).Sub(now))
+	return max(0, last.Add(p.interval).Sub(p.clockOrReal().Now()))
 }
 
 // quiet is how long a namespace must go without an event for a delayed event
@@ -74,13 +84,13 @@ func (r *LabelGroupReconciler) enqueueNamespace(paced bool) handler.EventHandler
 		namespace := obj.GetNamespace()
 		r.events.add(namespace)
 		req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: namespace}}
-		if d := r.pacer.delay(namespace, time.Now()); paced && d > 0 {
+		if d := r.pacer.delay(namespace); paced && d > 0 {
 			q.AddAfter(req, d)
 			if quiet := r.pacer.quiet(); quiet < d {
 				// If this is the last event of its stream for a while, it
 				// need not wait for the end of the interval.
 				seen := r.events.count(namespace)
-				time.AfterFunc(quiet, func() {
+				r.pacer.clockOrReal().AfterFunc(quiet, func() {
 					if r.events.count(namespace) == seen {
 						q.Add(req)
 					}

@@ -7,30 +7,65 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/workqueue"
+	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
+var pacingStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
 func TestNamespacePacer(t *testing.T) {
-	p := namespacePacer{interval: 250 * time.Millisecond}
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if d := p.delay("shop", start); d != 0 {
+	clock := clocktesting.NewFakeClock(pacingStart)
+	p := namespacePacer{interval: 250 * time.Millisecond, clock: clock}
+	if d := p.delay("shop"); d != 0 {
 		t.Errorf("the first event of a quiet namespace waits %s", d)
 	}
-	p.started("shop", start)
-	if d := p.delay("shop", start.Add(100*time.Millisecond)); d != 150*time.Millisecond {
+	p.started("shop")
+	clock.Step(100 * time.Millisecond)
+	if d := p.delay("shop"); d != 150*time.Millisecond {
 		t.Errorf("an event 100ms after a reconcile started waits %s, want 150ms", d)
 	}
-	if d := p.delay("other", start.Add(100*time.Millisecond)); d != 0 {
+	if d := p.delay("other"); d != 0 {
 		t.Errorf("an event of another namespace waits %s", d)
 	}
-	if d := p.delay("shop", start.Add(time.Second)); d != 0 {
+	clock.Step(900 * time.Millisecond)
+	if d := p.delay("shop"); d != 0 {
 		t.Errorf("an event long after the last reconcile waits %s", d)
 	}
+	p.started("shop")
 	p.forget("shop")
-	if d := p.delay("shop", start.Add(100*time.Millisecond)); d != 0 {
+	if d := p.delay("shop"); d != 0 {
 		t.Errorf("an event of a forgotten namespace waits %s", d)
 	}
+}
+
+// pacedQueue is a reconciler whose pacer and queue run on one fake clock, and
+// a pod event of its namespace "shop".
+func pacedQueue(t *testing.T, interval time.Duration) (*LabelGroupReconciler, *clocktesting.FakeClock, workqueue.TypedRateLimitingInterface[reconcile.Request], func()) {
+	clock := clocktesting.NewFakeClock(pacingStart)
+	q := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request](),
+		workqueue.TypedRateLimitingQueueConfig[reconcile.Request]{Clock: clock})
+	t.Cleanup(q.ShutDown)
+	r := &LabelGroupReconciler{}
+	r.pacer.interval = interval
+	r.pacer.clock = clock
+	pod := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-1"}}
+	podEvent := func() {
+		r.enqueueNamespace(true).Update(context.Background(), event.UpdateEvent{ObjectOld: pod, ObjectNew: pod}, q)
+	}
+	return r, clock, q, podEvent
+}
+
+// queued waits for the queue's own goroutine to move a delayed request in,
+// which it does soon after the fake clock passes its time.
+func queued(q workqueue.TypedRateLimitingInterface[reconcile.Request]) int {
+	for range 200 {
+		if q.Len() > 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return q.Len()
 }
 
 // TestPacedEventAfterQuietGap checks the trailing edge of the pacing: a
@@ -39,40 +74,33 @@ func TestNamespacePacer(t *testing.T) {
 // waiting for the end of the interval.
 func TestPacedEventAfterQuietGap(t *testing.T) {
 	const interval = 2 * time.Second // quiet: 400ms
-	newQueue := func() workqueue.TypedRateLimitingInterface[reconcile.Request] {
-		q := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
-		t.Cleanup(q.ShutDown)
-		return q
-	}
-	pod := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-1"}}
-	event := event.UpdateEvent{ObjectOld: pod, ObjectNew: pod}
 
-	r := &LabelGroupReconciler{}
-	r.pacer.interval = interval
-	r.pacer.started("shop", time.Now())
-	q := newQueue()
-	r.enqueueNamespace(true).Update(context.Background(), event, q)
+	r, clock, q, podEvent := pacedQueue(t, interval)
+	r.pacer.started("shop")
+	podEvent()
 	if q.Len() != 0 {
 		t.Fatal("an event within the interval was queued at once")
 	}
-	time.Sleep(interval / 2)
-	if q.Len() != 1 {
-		t.Errorf("a lone event was not queued after the namespace had been quiet for %s (queue %d)", interval/5, q.Len())
+	clock.Step(interval/5 - time.Millisecond)
+	if n := q.Len(); n != 0 {
+		t.Fatalf("a lone event was queued before the namespace had been quiet for %s (queue %d)", interval/5, n)
+	}
+	clock.Step(time.Millisecond)
+	if n := queued(q); n != 1 {
+		t.Errorf("a lone event was not queued after the namespace had been quiet for %s (queue %d)", interval/5, n)
 	}
 
-	r = &LabelGroupReconciler{}
-	r.pacer.interval = interval
-	r.pacer.started("shop", time.Now())
-	q = newQueue()
+	r, clock, q, podEvent = pacedQueue(t, interval)
+	r.pacer.started("shop")
 	for range 12 { // 1.2s of events 100ms apart
-		r.enqueueNamespace(true).Update(context.Background(), event, q)
-		time.Sleep(interval / 20)
+		podEvent()
+		clock.Step(interval / 20)
 	}
-	if q.Len() != 0 {
-		t.Errorf("a stream of events was queued before the end of the interval (queue %d)", q.Len())
+	if n := q.Len(); n != 0 {
+		t.Errorf("a stream of events was queued before the end of the interval (queue %d)", n)
 	}
-	time.Sleep(interval)
-	if q.Len() != 1 {
-		t.Errorf("a stream of events was not queued at the end of the interval (queue %d)", q.Len())
+	clock.Step(interval)
+	if n := queued(q); n != 1 {
+		t.Errorf("a stream of events was not queued at the end of the interval (queue %d)", n)
 	}
 }
