@@ -38,24 +38,25 @@ func TestController(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	ctx, testEnv = testenv.StartSuite()
+	ctx, testEnv = testenv.StartSuite(testenv.WithAuditLog())
 	k8sClient = testEnv.Client
+	managerConfig, err := testEnv.ManagerConfig()
+	Expect(err).NotTo(HaveOccurred())
 
 	metricsAddr := freeLocalAddress()
 	metricsURL = fmt.Sprintf("http://%s/metrics", metricsAddr)
-	mgr, err := ctrl.NewManager(testEnv.Config, ctrl.Options{
+	mgr, err := ctrl.NewManager(managerConfig, ctrl.Options{
 		Scheme:                 testEnv.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress: "0",
 		Cache:                  controller.CacheOptions(),
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect((&controller.LabelGroupReconciler{
-		Client:       mgr.GetClient(),
-		Recorder:     mgr.GetEventRecorder("labelgroup-controller"),
-		MemberLimit:  memberLimit,
-		OverlapLimit: overlapLimit,
-	}).SetupWithManager(mgr)).To(Succeed())
+	// The shipped defaults, but for the status limits.
+	reconciler := controller.NewLabelGroupReconciler(mgr.GetClient(), mgr.GetEventRecorder("labelgroup-controller"))
+	reconciler.MemberLimit = memberLimit
+	reconciler.OverlapLimit = overlapLimit
+	Expect(reconciler.SetupWithManager(mgr)).To(Succeed())
 
 	go func() {
 		defer GinkgoRecover()
@@ -70,3 +71,9 @@ func freeLocalAddress() string {
 	defer func() { _ = l.Close() }()
 	return l.Addr().String()
 }
+
+// The manager's writes, counted by the API server, are all of the kinds the
+// operator makes.
+var _ = AfterSuite(func() {
+	testEnv.ExpectOnlyOperatorWrites()
+})

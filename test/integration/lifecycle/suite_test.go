@@ -62,12 +62,9 @@ func startManager(cfg *rest.Config, memberLimit ...int) (readyz string, watches 
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	ExpectWithOffset(1, (&controller.LabelGroupReconciler{
-		Client:       mgr.GetClient(),
-		Recorder:     mgr.GetEventRecorder("labelgroup-controller"),
-		MemberLimit:  append(memberLimit, 100)[0],
-		OverlapLimit: 100,
-	}).SetupWithManager(mgr)).To(Succeed())
+	reconciler := controller.NewLabelGroupReconciler(mgr.GetClient(), mgr.GetEventRecorder("labelgroup-controller"))
+	reconciler.MemberLimit = append(memberLimit, controller.DefaultMemberLimit)[0]
+	ExpectWithOffset(1, reconciler.SetupWithManager(mgr)).To(Succeed())
 	ExpectWithOffset(1, mgr.AddReadyzCheck("informers", watches.Checker(mgr.GetCache()))).To(Succeed())
 
 	mgrCtx, stopManager := context.WithCancel(ctx)

@@ -28,27 +28,33 @@ func TestMemberMetadata(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	ctx, testEnv = testenv.StartSuite()
+	ctx, testEnv = testenv.StartSuite(testenv.WithAuditLog())
 	k8sClient = testEnv.Client
+	managerConfig, err := testEnv.ManagerConfig()
+	Expect(err).NotTo(HaveOccurred())
 
-	// Small, so that a namespace's writes really queue.
-	memberMetadata := &controller.MemberMetadata{Concurrency: 2}
-	mgr, err := ctrl.NewManager(testEnv.Config, ctrl.Options{
+	memberMetadata := &controller.MemberMetadata{Concurrency: controller.DefaultStampConcurrency}
+	mgr, err := ctrl.NewManager(managerConfig, ctrl.Options{
 		Scheme:                 testEnv.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Cache:                  controller.CacheOptionsWithMemberMetadata(memberMetadata),
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect((&controller.LabelGroupReconciler{
-		Client:         mgr.GetClient(),
-		Recorder:       mgr.GetEventRecorder("labelgroup-controller"),
-		MemberLimit:    10,
-		MemberMetadata: memberMetadata,
-	}).SetupWithManager(mgr)).To(Succeed())
+	// The shipped defaults, but for a status member limit small enough to cross.
+	reconciler := controller.NewLabelGroupReconciler(mgr.GetClient(), mgr.GetEventRecorder("labelgroup-controller"))
+	reconciler.MemberLimit = 10
+	reconciler.MemberMetadata = memberMetadata
+	Expect(reconciler.SetupWithManager(mgr)).To(Succeed())
 
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
+})
+
+// The manager's writes, counted by the API server, are all of the kinds the
+// operator makes.
+var _ = AfterSuite(func() {
+	testEnv.ExpectOnlyOperatorWrites()
 })

@@ -10,6 +10,8 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	apiruntime "k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -27,16 +29,26 @@ type Env struct {
 	Config *rest.Config
 	Scheme *apiruntime.Scheme
 	Client client.Client
+	// Audit is the API server's audit log, when the suite asked for it.
+	Audit *AuditLog
 }
+
+// Option changes how the control plane starts.
+type Option func(*Env) error
 
 // Start starts kube-apiserver and etcd from KUBEBUILDER_ASSETS (make test sets
 // it to the binaries it builds in bin/) and installs the CRDs of config/crd.
-func Start() (*Env, error) {
+func Start(opts ...Option) (*Env, error) {
 	_, thisFile, _, _ := runtime.Caller(0)
 	env := &Env{Environment: &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join(filepath.Dir(thisFile), "..", "..", "..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}}
+	for _, opt := range opts {
+		if err := opt(env); err != nil {
+			return nil, err
+		}
+	}
 	cfg, err := env.Environment.Start()
 	if err != nil {
 		return nil, fmt.Errorf("starting envtest (run `make test`, or set KUBEBUILDER_ASSETS to a folder holding kube-apiserver and etcd): %w", err)
@@ -56,14 +68,23 @@ func Start() (*Env, error) {
 // StartSuite starts the control plane for a Ginkgo suite: call it from
 // BeforeSuite. Logs go to GinkgoWriter. The returned context is cancelled, and
 // the control plane stopped, when the suite ends.
-func StartSuite() (context.Context, *Env) {
+func StartSuite(opts ...Option) (context.Context, *Env) {
 	logf.SetLogger(zap.New(zap.WriteTo(ginkgo.GinkgoWriter), zap.UseDevMode(true)))
 	ctx, cancel := context.WithCancel(context.Background())
-	env, err := Start()
+	env, err := Start(opts...)
 	gomega.Expect(err).NotTo(gomega.HaveOccurred())
 	ginkgo.DeferCleanup(func() {
 		cancel()
 		gomega.Expect(env.Stop()).To(gomega.Succeed())
 	})
 	return ctx, env
+}
+
+// NewNamespace creates a namespace named prefix-<random> for the current spec
+// and deletes it when the spec ends.
+func NewNamespace(ctx context.Context, c client.Client, prefix string) string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
+	gomega.ExpectWithOffset(1, c.Create(ctx, ns)).To(gomega.Succeed())
+	ginkgo.DeferCleanup(func() { _ = c.Delete(ctx, ns) })
+	return ns.Name
 }
