@@ -277,6 +277,6 @@ func (r *LabelGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// Only a pod's labels, creation and deletion change membership; with
 		// stamping on, also the stamped annotations and the groups' managed
 		// fields, which are all the cache keeps of them.
-		WatchesMetadata(&corev1.Pod{}, r.enqueueNamespace(true), builder.WithPredicates(r.podPredicate())).
+		WatchesRawSource(r.podMetadataSource(mgr.GetCache())).
 		Complete(r)
 }

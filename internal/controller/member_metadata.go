@@ -265,9 +265,7 @@ func (r *LabelGroupReconciler) prepareGroup(ctx context.Context, group *v1alpha1
 		planned: metadata.Group{Name: group.Name, Manager: metadata.ManagerFor(group.Name), Desired: metadata.DesiredOf(md, refusedSet)},
 		refused: refused,
 	}
-	for k := range md.Annotations {
-		r.MemberMetadata.AnnotationKeys.Add(k)
-	}
+	r.MemberMetadata.AnnotationKeys.addStampedBy(group)
 	if sel, err := selector.ToLabelsSelector(group.Spec.Selector); err == nil {
 		w.selector = sel
 	}
@@ -407,6 +405,15 @@ func (a *AnnotationKeys) Add(key string) {
 	}
 	keys[key] = true
 	a.keys = keys
+}
+
+// addStampedBy adds the annotation keys group stamps.
+func (a *AnnotationKeys) addStampedBy(group *v1alpha1.LabelGroup) {
+	if md := group.Spec.MemberMetadata; md != nil {
+		for k := range md.Annotations {
+			a.Add(k)
+		}
+	}
 }
 
 // filter returns the annotations whose keys are in the set; nil when none is.

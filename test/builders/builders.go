@@ -39,6 +39,15 @@ func (b *PodBuilder) Label(key, value string) *PodBuilder {
 	return b
 }
 
+// Annotation adds an annotation to the pod.
+func (b *PodBuilder) Annotation(key, value string) *PodBuilder {
+	if b.pod.Annotations == nil {
+		b.pod.Annotations = map[string]string{}
+	}
+	b.pod.Annotations[key] = value
+	return b
+}
+
 // Obj returns a copy of the pod built so far.
 func (b *PodBuilder) Obj() *corev1.Pod { return b.pod.DeepCopy() }
 
