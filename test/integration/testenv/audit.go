@@ -52,13 +52,18 @@ func WithAuditLog() Option {
 }
 
 // ManagerConfig is a rest.Config of ManagerUser, in system:masters as the
-// suites' managers have always run, but named.
+// suites' managers have always run, but named, and otherwise as cmd/manager's.
 func (e *Env) ManagerConfig() (*rest.Config, error) {
 	user, err := e.AddUser(envtest.User{Name: ManagerUser, Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		return nil, err
 	}
-	return user.Config(), nil
+	cfg := user.Config()
+	// As ctrl.GetConfig sets it for the shipped manager: no client-side rate
+	// limit, the API server's priority and fairness decides (client-go's
+	// default of 5 requests a second would throttle a large namespace).
+	cfg.QPS = -1
+	return cfg, nil
 }
 
 // AuditLog reads the API server's audit log.
