@@ -96,6 +96,7 @@ chart-files: ## Copy the generated CRD, the manager's roles, the alert rules and
 	cp config/admission/policy.yaml charts/labelgroup-operator/files/admission-policy.yaml
 	cp config/admission/binding.yaml charts/labelgroup-operator/files/admission-binding.yaml
 	cp config/components/member-metadata/role.yaml charts/labelgroup-operator/files/member-metadata-role.yaml
+	cp config/components/pod-disruption-budgets/role.yaml charts/labelgroup-operator/files/pod-disruption-budgets-role.yaml
 
 .PHONY: promtool
 promtool: ## Install promtool from Debian's prometheus package when missing (needs root).

@@ -17,7 +17,7 @@ import (
 )
 
 // everythingOn turns on every optional part of the chart.
-var everythingOn = []string{"ha.enabled=true", "metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true", "admissionPolicy.enabled=true", "memberMetadata.enabled=true"}
+var everythingOn = []string{"ha.enabled=true", "metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true", "admissionPolicy.enabled=true", "memberMetadata.enabled=true", "podDisruptionBudgets.watch=true"}
 
 func TestHelmLint(t *testing.T) {
 	// --strict fails on warnings too, such as a name longer than 63 characters.
@@ -36,7 +36,8 @@ func setFlags(set []string) []string {
 
 // The chart's default render makes the objects of config/default, and with
 // ha.enabled those of config/ha, with memberMetadata.enabled those of
-// config/member-metadata, apart from names and labels (which the
+// config/member-metadata, with podDisruptionBudgets.watch those of
+// config/pod-disruption-budgets, apart from names and labels (which the
 // labels tests check). The image is set to kustomize's, since each sets its
 // own default. Only the Namespace is kustomize's alone: Helm installs into
 // a namespace (--create-namespace).
@@ -48,6 +49,7 @@ func TestChartMakesTheObjectsKustomizeDoes(t *testing.T) {
 		{"config/default", nil},
 		{"config/ha", []string{"ha.enabled=true"}},
 		{"config/member-metadata", []string{"memberMetadata.enabled=true"}},
+		{"config/pod-disruption-budgets", []string{"podDisruptionBudgets.watch=true"}},
 	} {
 		t.Run(c.overlay, func(t *testing.T) {
 			fromKustomize := comparable(t, kustomize(t, c.overlay), "Namespace")
