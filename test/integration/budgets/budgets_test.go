@@ -71,10 +71,10 @@ var _ = Describe("PodDisruptionBudgets that cover the same pods", func() {
 	It("agree with the eviction API on random workloads and budgets", func() {
 		rng := rand.New(rand.NewPCG(uint64(GinkgoRandomSeed()), 19))
 		var totals oracleTotals
-		for range 4 {
+		for range 8 {
 			ns := newNamespace()
 			var pods []*corev1.Pod
-			for w := range 6 {
+			for w := range 8 {
 				podLabels := randomPodLabels(rng)
 				for r := range 1 + rng.IntN(3) {
 					pods = append(pods, createRunningPod(ns, podName(w, r), podLabels))

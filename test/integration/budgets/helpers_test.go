@@ -54,11 +54,17 @@ func createBudget(namespace, name string, sel *metav1.LabelSelector) *policyv1.P
 
 // evictionRefusedForBudgets asks the eviction API, with dryRun: All, to evict
 // the pod and says whether it refused because more than one budget covers it.
+// Not retried: client-go would retry a 429 (a budget whose status the
+// disruption controller, absent here, has not computed) for 100 seconds.
 func evictionRefusedForBudgets(namespace, name string) bool {
-	err := clientset.CoreV1().Pods(namespace).EvictV1(ctx, &policyv1.Eviction{
+	eviction := &policyv1.Eviction{
+		TypeMeta:      metav1.TypeMeta{APIVersion: "policy/v1", Kind: "Eviction"},
 		ObjectMeta:    metav1.ObjectMeta{Namespace: namespace, Name: name},
 		DeleteOptions: &metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}},
-	})
+	}
+	err := clientset.CoreV1().RESTClient().Post().MaxRetries(0).
+		Namespace(namespace).Resource("pods").Name(name).SubResource("eviction").
+		Body(eviction).Do(ctx).Error()
 	return err != nil && strings.Contains(err.Error(), refusedForBudgets)
 }
 
@@ -129,8 +135,8 @@ func randomPodLabels(rng *rand.Rand) map[string]string {
 }
 
 // randomSelector returns a null selector (no pod), the empty one (every pod)
-// now and then, and otherwise up to two matchLabels and up to two
-// expressions of every operator.
+// now and then, and otherwise one or two matchLabels and up to one
+// expression of every operator.
 func randomSelector(rng *rand.Rand) *metav1.LabelSelector {
 	switch rng.IntN(12) {
 	case 0:
@@ -139,14 +145,14 @@ func randomSelector(rng *rand.Rand) *metav1.LabelSelector {
 		return &metav1.LabelSelector{}
 	}
 	sel := &metav1.LabelSelector{}
-	for range rng.IntN(3) {
+	for range 1 + rng.IntN(2) {
 		if sel.MatchLabels == nil {
 			sel.MatchLabels = map[string]string{}
 		}
 		sel.MatchLabels[labelKeys[rng.IntN(len(labelKeys))]] = labelValues[rng.IntN(len(labelValues))]
 	}
 	ops := []metav1.LabelSelectorOperator{metav1.LabelSelectorOpIn, metav1.LabelSelectorOpNotIn, metav1.LabelSelectorOpExists, metav1.LabelSelectorOpDoesNotExist}
-	for range rng.IntN(3) {
+	for range rng.IntN(2) {
 		req := metav1.LabelSelectorRequirement{Key: labelKeys[rng.IntN(len(labelKeys))], Operator: ops[rng.IntN(len(ops))]}
 		if req.Operator == metav1.LabelSelectorOpIn || req.Operator == metav1.LabelSelectorOpNotIn {
 			perm := rng.Perm(len(labelValues))
