@@ -37,6 +37,7 @@ func TestEveryObjectHasTheRecommendedLabels(t *testing.T) {
 		{"config/pod-disruption-budgets", kustomize(t, "config/pod-disruption-budgets"), "kustomize"},
 		{"config/prometheus", kustomize(t, "config/prometheus"), "kustomize"},
 		{"config/admission", kustomize(t, "config/admission"), "kustomize"},
+		{"config/admission-pdb", kustomize(t, "config/admission-pdb"), "kustomize"},
 		// Helm does not template crds/, so the chart's CRD is the bare
 		// generated one (TestChartCRDIsTheGeneratedOne); the rest is checked.
 		{"chart, everything on", nil, "Helm"},
