@@ -88,14 +88,16 @@ bench: ## Run the benchmarks of the pure packages.
 ##@ Packaging and alerting: the Helm chart, promtool
 
 .PHONY: chart-files
-chart-files: ## Copy the generated CRD, the manager's roles, the alert rules and the admission policy into charts/labelgroup-operator (make manifests runs it).
+chart-files: $(KUSTOMIZE) ## Copy the generated CRD, the manager's roles, the alert rules and the admission policies into charts/labelgroup-operator (make manifests runs it).
 	rm -f charts/labelgroup-operator/crds/*.yaml
 	cp config/crd/bases/*.yaml charts/labelgroup-operator/crds/
 	cp config/rbac/role.yaml charts/labelgroup-operator/files/manager-role.yaml
 	cp config/prometheus/prometheus_rule.yaml charts/labelgroup-operator/files/prometheus-rule.yaml
 	cp config/admission/policy.yaml charts/labelgroup-operator/files/admission-policy.yaml
 	cp config/admission/binding.yaml charts/labelgroup-operator/files/admission-binding.yaml
+	$(KUSTOMIZE) build config/admission-pdb > charts/labelgroup-operator/files/admission-pdb.yaml
 	cp config/components/member-metadata/role.yaml charts/labelgroup-operator/files/member-metadata-role.yaml
+	cp config/components/pod-disruption-budgets/role.yaml charts/labelgroup-operator/files/pod-disruption-budgets-role.yaml
 
 .PHONY: promtool
 promtool: ## Install promtool from Debian's prometheus package when missing (needs root).

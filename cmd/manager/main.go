@@ -41,6 +41,7 @@ func main() {
 		enableMemberMetadata bool
 		stampConcurrency     int
 		statusOverlapLimit   int
+		watchBudgets         bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -71,6 +72,9 @@ func main() {
 			"Needs patch on pods (the member-metadata kustomize component, or the Helm value memberMetadata.enabled).")
 	flag.IntVar(&stampConcurrency, "member-metadata-concurrency", controller.DefaultStampConcurrency,
 		"The most pod writes of member metadata in flight at once.")
+	flag.BoolVar(&watchBudgets, "watch-pod-disruption-budgets", false,
+		"Find the PodDisruptionBudgets that cover a pod in common, which the eviction API refuses to evict: a gauge and events per budget. "+
+			"Needs list and watch on poddisruptionbudgets (the pod-disruption-budgets kustomize component, or the Helm value podDisruptionBudgets.watch).")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -161,6 +165,18 @@ func main() {
 		os.Exit(1)
 	}
 
+	if watchBudgets {
+		if err := (&controller.PodDisruptionBudgetReconciler{
+			Client:                  mgr.GetClient(),
+			Recorder:                mgr.GetEventRecorder("labelgroup-controller"),
+			MaxConcurrentReconciles: concurrentReconciles,
+			PodEventDelay:           reconcileInterval,
+		}).SetupWithManager(mgr); err != nil {
+			setupLog.Error(err, "Failed to set up the controller", "controller", "poddisruptionbudget")
+			os.Exit(1)
+		}
+	}
+
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		setupLog.Error(err, "Failed to set up the health check")
 		os.Exit(1)
@@ -172,7 +188,8 @@ func main() {
 
 	setupLog.Info("Starting manager", "statusMemberLimit", statusMemberLimit, "statusOverlapLimit", statusOverlapLimit,
 		"maxConcurrentReconciles", concurrentReconciles, "statusWriters", statusWriters,
-		"minReconcileInterval", reconcileInterval, "goMemoryLimit", debug.SetMemoryLimit(-1), "memberMetadata", enableMemberMetadata)
+		"minReconcileInterval", reconcileInterval, "goMemoryLimit", debug.SetMemoryLimit(-1), "memberMetadata", enableMemberMetadata,
+		"watchPodDisruptionBudgets", watchBudgets)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "Manager stopped with an error")
 		os.Exit(1)

@@ -26,8 +26,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	apiruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -42,17 +44,18 @@ func main() {
 	namespaces := flag.Int("namespaces", 0, "namespaces to spread them over (default: one per 1,000 pods)")
 	apps := flag.Int("apps", 10, "apps (Deployments) per namespace; each gets a group, and each namespace one group of all its pods")
 	memoryLimit := flag.String("memory-limit", "", "a container memory limit in bytes to pass as MEMORY_LIMIT_BYTES, as the Deployment does (default: none, GOMEMLIMIT off)")
+	budgets := flag.Bool("budgets", false, "also create a PodDisruptionBudget per app and one that covers two apps in each namespace, and run the manager with --watch-pod-disruption-budgets")
 	flag.Parse()
 	if *namespaces == 0 {
 		*namespaces = max(1, *pods/1000)
 	}
-	if err := run(*manager, *pods, *namespaces, *apps, *memoryLimit); err != nil {
+	if err := run(*manager, *pods, *namespaces, *apps, *memoryLimit, *budgets); err != nil {
 		fmt.Fprintln(os.Stderr, "sizing:", err)
 		os.Exit(1)
 	}
 }
 
-func run(manager string, podCount, namespaceCount, apps int, memoryLimit string) error {
+func run(manager string, podCount, namespaceCount, apps int, memoryLimit string, budgets bool) error {
 	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
 	cfg, err := env.Start()
 	if err != nil {
@@ -73,6 +76,12 @@ func run(manager string, podCount, namespaceCount, apps int, memoryLimit string)
 	if err != nil {
 		return err
 	}
+	budgetCount := 0
+	if budgets {
+		if budgetCount, err = populateBudgets(ctx, c, namespaceCount, apps); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("created %d pods and %d groups in %d namespaces in %s\n", podCount, len(expected), namespaceCount, time.Since(start).Round(time.Second))
 
 	user, err := env.AddUser(envtest.User{Name: "sizing", Groups: []string{"system:masters"}}, nil)
@@ -92,8 +101,12 @@ func run(manager string, podCount, namespaceCount, apps int, memoryLimit string)
 		return err
 	}
 	metricsAddr := freeAddress()
-	cmd := exec.Command(manager, "--kubeconfig", filepath.Join(dir, "kubeconfig"), "--metrics-bind-address", metricsAddr,
-		"--metrics-secure=false", "--health-probe-bind-address", freeAddress())
+	args := []string{"--kubeconfig", filepath.Join(dir, "kubeconfig"), "--metrics-bind-address", metricsAddr,
+		"--metrics-secure=false", "--health-probe-bind-address", freeAddress()}
+	if budgets {
+		args = append(args, "--watch-pod-disruption-budgets")
+	}
+	cmd := exec.Command(manager, args...)
 	cmd.Env = append(os.Environ(), "GOMEMLIMIT=off")
 	if memoryLimit != "" {
 		cmd.Env = append(os.Environ(), "MEMORY_LIMIT_BYTES="+memoryLimit)
@@ -113,6 +126,9 @@ func run(manager string, podCount, namespaceCount, apps int, memoryLimit string)
 	if err := waitConverged(ctx, c, expected, 15*time.Minute); err != nil {
 		return err
 	}
+	if err := waitSeries(metricsAddr, "labelgroup_poddisruptionbudget_shared_pods", budgetCount, 15*time.Minute); err != nil {
+		return err
+	}
 	converged := time.Since(start)
 	peak, err := procStatus(cmd.Process.Pid, "VmHWM")
 	if err != nil {
@@ -126,8 +142,8 @@ func run(manager string, podCount, namespaceCount, apps int, memoryLimit string)
 	if memoryLimit != "" {
 		limit = memoryLimit + " bytes"
 	}
-	fmt.Println("| pods | namespaces | groups | memory limit | converged after | peak RSS | heap in use |")
-	fmt.Printf("| %d | %d | %d | %s | %s | %.0f MiB | %.0f MiB |\n", podCount, namespaceCount, len(expected), limit,
+	fmt.Println("| pods | namespaces | groups | budgets | memory limit | converged after | peak RSS | heap in use |")
+	fmt.Printf("| %d | %d | %d | %d | %s | %s | %.1f MiB | %.1f MiB |\n", podCount, namespaceCount, len(expected), budgetCount, limit,
 		converged.Round(time.Second), float64(peak)/(1<<20), heap/(1<<20))
 	return nil
 }
@@ -176,6 +192,61 @@ func populate(ctx context.Context, c client.Client, podCount, namespaceCount, ap
 		return nil, fmt.Errorf("creating objects: %w", err)
 	}
 	return expected, nil
+}
+
+// populateBudgets creates, in each namespace, a PodDisruptionBudget per app
+// and one that covers the first two apps, and returns how many it created.
+func populateBudgets(ctx context.Context, c client.Client, namespaceCount, apps int) (int, error) {
+	created := 0
+	create := func(ns, name string, sel *metav1.LabelSelector) error {
+		one := intstr.FromInt32(1)
+		created++
+		return c.Create(ctx, &policyv1.PodDisruptionBudget{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec:       policyv1.PodDisruptionBudgetSpec{Selector: sel, MaxUnavailable: &one},
+		})
+	}
+	for n := range namespaceCount {
+		ns := fmt.Sprintf("team-%03d", n)
+		for a := range apps {
+			app := fmt.Sprintf("app-%02d", a)
+			if err := create(ns, app, &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}); err != nil {
+				return created, err
+			}
+		}
+		if err := create(ns, "first-two-apps", &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: "app", Operator: metav1.LabelSelectorOpIn, Values: []string{"app-00", "app-01"}},
+		}}); err != nil {
+			return created, err
+		}
+	}
+	return created, nil
+}
+
+// waitSeries waits until the manager publishes count series of the metric.
+func waitSeries(addr, name string, count int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return err
+		}
+		n := 0
+		scanner := bufio.NewScanner(resp.Body)
+		for scanner.Scan() {
+			if strings.HasPrefix(scanner.Text(), name+"{") {
+				n++
+			}
+		}
+		_ = resp.Body.Close()
+		if n == count {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d series of %s after %s", n, count, name, timeout)
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 // waitConverged waits until every group's status is of its generation and

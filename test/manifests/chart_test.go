@@ -17,7 +17,7 @@ import (
 )
 
 // everythingOn turns on every optional part of the chart.
-var everythingOn = []string{"ha.enabled=true", "metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true", "admissionPolicy.enabled=true", "memberMetadata.enabled=true"}
+var everythingOn = []string{"ha.enabled=true", "metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true", "admissionPolicy.enabled=true", "memberMetadata.enabled=true", "podDisruptionBudgets.watch=true", "podDisruptionBudgetAdmissionPolicy.enabled=true"}
 
 func TestHelmLint(t *testing.T) {
 	// --strict fails on warnings too, such as a name longer than 63 characters.
@@ -36,7 +36,8 @@ func setFlags(set []string) []string {
 
 // The chart's default render makes the objects of config/default, and with
 // ha.enabled those of config/ha, with memberMetadata.enabled those of
-// config/member-metadata, apart from names and labels (which the
+// config/member-metadata, with podDisruptionBudgets.watch those of
+// config/pod-disruption-budgets, apart from names and labels (which the
 // labels tests check). The image is set to kustomize's, since each sets its
 // own default. Only the Namespace is kustomize's alone: Helm installs into
 // a namespace (--create-namespace).
@@ -48,6 +49,7 @@ func TestChartMakesTheObjectsKustomizeDoes(t *testing.T) {
 		{"config/default", nil},
 		{"config/ha", []string{"ha.enabled=true"}},
 		{"config/member-metadata", []string{"memberMetadata.enabled=true"}},
+		{"config/pod-disruption-budgets", []string{"podDisruptionBudgets.watch=true"}},
 	} {
 		t.Run(c.overlay, func(t *testing.T) {
 			fromKustomize := comparable(t, kustomize(t, c.overlay), "Namespace")
@@ -73,8 +75,9 @@ func TestChartMakesTheObjectsKustomizeDoes(t *testing.T) {
 	}
 }
 
-// admissionPolicy.enabled renders the objects of config/admission, apart from
-// labels, and nothing of them by default.
+// admissionPolicy.enabled renders the objects of config/admission, and
+// podDisruptionBudgetAdmissionPolicy.enabled those of config/admission-pdb,
+// apart from labels, and nothing of them by default.
 func TestChartAdmissionPolicyIsConfigAdmission(t *testing.T) {
 	admission := func(objects []object) []object {
 		return append(only(objects, "ValidatingAdmissionPolicy"), only(objects, "ValidatingAdmissionPolicyBinding")...)
@@ -82,12 +85,14 @@ func TestChartAdmissionPolicyIsConfigAdmission(t *testing.T) {
 	if got := admission(helmTemplate(t)); len(got) != 0 {
 		t.Errorf("the default render has %d admission objects; the policy is opt-in", len(got))
 	}
-	fromKustomize := comparable(t, kustomize(t, "config/admission"))
-	fromChart := comparable(t, admission(helmTemplate(t, "admissionPolicy.enabled=true")))
-	if len(fromKustomize) != 2 || !reflect.DeepEqual(fromChart, fromKustomize) {
-		wantYAML, _ := yaml.Marshal(fromKustomize)
-		gotYAML, _ := yaml.Marshal(fromChart)
-		t.Errorf("admissionPolicy.enabled differs from config/admission.\nkustomize:\n%s\nchart:\n%s", wantYAML, gotYAML)
+	for value, dir := range map[string]string{"admissionPolicy.enabled": "config/admission", "podDisruptionBudgetAdmissionPolicy.enabled": "config/admission-pdb"} {
+		fromKustomize := comparable(t, kustomize(t, dir))
+		fromChart := comparable(t, admission(helmTemplate(t, value+"=true")))
+		if len(fromKustomize) != 2 || !reflect.DeepEqual(fromChart, fromKustomize) {
+			wantYAML, _ := yaml.Marshal(fromKustomize)
+			gotYAML, _ := yaml.Marshal(fromChart)
+			t.Errorf("%s differs from %s.\nkustomize:\n%s\nchart:\n%s", value, dir, wantYAML, gotYAML)
+		}
 	}
 }
 

@@ -34,8 +34,10 @@ func TestEveryObjectHasTheRecommendedLabels(t *testing.T) {
 		{"config/default", kustomize(t, "config/default"), "kustomize"},
 		{"config/ha", kustomize(t, "config/ha"), "kustomize"},
 		{"config/member-metadata", kustomize(t, "config/member-metadata"), "kustomize"},
+		{"config/pod-disruption-budgets", kustomize(t, "config/pod-disruption-budgets"), "kustomize"},
 		{"config/prometheus", kustomize(t, "config/prometheus"), "kustomize"},
 		{"config/admission", kustomize(t, "config/admission"), "kustomize"},
+		{"config/admission-pdb", kustomize(t, "config/admission-pdb"), "kustomize"},
 		// Helm does not template crds/, so the chart's CRD is the bare
 		// generated one (TestChartCRDIsTheGeneratedOne); the rest is checked.
 		{"chart, everything on", nil, "Helm"},

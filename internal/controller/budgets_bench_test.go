@@ -1,0 +1,64 @@
+package controller
+
+import (
+	"fmt"
+	"testing"
+
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+	"github.com/labelgroup/labelgroup-operator/internal/grouping"
+)
+
+// BenchmarkPodEvent measures the CPU and allocations of what one pod event
+// costs the manager in its namespace, with --watch-pod-disruption-budgets off
+// (the LabelGroup reconcile's engine call alone, the reference) and on (the
+// same plus the budgets' computeSharing). The layout is hack/sizing's: 10,000
+// pods as 10 namespaces of 1,000 pods (one event touches one of them), or all
+// in one namespace; 10 apps a namespace, each with a LabelGroup and a
+// PodDisruptionBudget, one group of every pod, and one budget that covers two
+// apps' pods and so shares them.
+func BenchmarkPodEvent(b *testing.B) {
+	for _, podsPerNamespace := range []int{1000, 10000} {
+		pods, groups, budgets := sizingNamespace(podsPerNamespace, 10)
+		for _, watchBudgets := range []bool{false, true} {
+			b.Run(fmt.Sprintf("pods=%d/budgets=%v", podsPerNamespace, watchBudgets), func(b *testing.B) {
+				var engines namespaceEngines
+				engines.compute("ns", pods, groups, 100)
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					// One pod event: a pod moves from its app to the next one.
+					p := &pods[i%len(pods)]
+					p.Labels = map[string]string{"app": fmt.Sprintf("app-%d", (i/len(pods)+i)%10), "tier": p.Labels["tier"]}
+					i++
+					engines.compute("ns", pods, groups, 100)
+					if watchBudgets {
+						computeSharing(budgets, pods)
+					}
+				}
+			})
+		}
+	}
+}
+
+func sizingNamespace(podCount, apps int) ([]grouping.Pod, []grouping.Group, []policyv1.PodDisruptionBudget) {
+	pods := make([]grouping.Pod, podCount)
+	for i := range pods {
+		tier := "back"
+		if i%apps < 2 {
+			tier = "front"
+		}
+		pods[i] = grouping.Pod{Name: fmt.Sprintf("app-%d-%06d", i%apps, i), Labels: map[string]string{"app": fmt.Sprintf("app-%d", i%apps), "tier": tier}}
+	}
+	groups := []grouping.Group{{Name: "all"}}
+	var budgets []policyv1.PodDisruptionBudget
+	for a := range apps {
+		app := fmt.Sprintf("app-%d", a)
+		groups = append(groups, grouping.Group{Name: app, Selector: v1alpha1.LabelSelector{MatchLabels: map[string]v1alpha1.LabelValue{"app": v1alpha1.LabelValue(app)}}})
+		budgets = append(budgets, budget(app, &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}))
+	}
+	budgets = append(budgets, budget("front", &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "front"}}))
+	return pods, groups, budgets
+}

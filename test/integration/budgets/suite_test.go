@@ -1,0 +1,97 @@
+// Package budgets tests --watch-pod-disruption-budgets against a real API
+// server with the manager running: the budgets that cover a pod in common,
+// found live, checked against the eviction API (which refuses to evict such a
+// pod), against kubectl-labelgroup's lint and who-selects on the same objects,
+// and their gauges and events.
+package budgets
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/yaml"
+
+	"github.com/labelgroup/labelgroup-operator/internal/controller"
+	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
+)
+
+var (
+	ctx       context.Context
+	testEnv   *testenv.Env
+	k8sClient client.Client
+	clientset *kubernetes.Clientset
+)
+
+func TestBudgets(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "PodDisruptionBudget suite")
+}
+
+// The manager runs as cmd/manager runs it with --watch-pod-disruption-budgets,
+// with the LabelGroup reconciler beside it, so that the two share the pod
+// informer as they do in a cluster, and with the rights it has there: the
+// generated role and the pod-disruption-budgets component's, nothing more.
+var _ = BeforeSuite(func() {
+	ctx, testEnv = testenv.StartSuite()
+	k8sClient = testEnv.Client
+	SetDefaultEventuallyTimeout(30 * time.Second)
+	SetDefaultEventuallyPollingInterval(50 * time.Millisecond)
+	var err error
+	clientset, err = kubernetes.NewForConfig(testEnv.Config)
+	Expect(err).NotTo(HaveOccurred())
+
+	mgr, err := ctrl.NewManager(managerConfig(), ctrl.Options{
+		Scheme:                 testEnv.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  controller.CacheOptions(),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	recorder := mgr.GetEventRecorder("labelgroup-controller")
+	Expect((&controller.LabelGroupReconciler{Client: mgr.GetClient(), Recorder: recorder}).SetupWithManager(mgr)).To(Succeed())
+	Expect((&controller.PodDisruptionBudgetReconciler{Client: mgr.GetClient(), Recorder: recorder}).SetupWithManager(mgr)).To(Succeed())
+
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
+})
+
+// managerConfig binds the user "manager" to the rules of config/rbac/role.yaml
+// and of config/components/pod-disruption-budgets/role.yaml and returns a
+// config that acts as that user.
+func managerConfig() *rest.Config {
+	_, thisFile, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(thisFile), "..", "..", "..")
+	var rules []rbacv1.PolicyRule
+	for _, file := range []string{"config/rbac/role.yaml", "config/components/pod-disruption-budgets/role.yaml"} {
+		data, err := os.ReadFile(filepath.Join(root, file))
+		Expect(err).NotTo(HaveOccurred())
+		var role rbacv1.ClusterRole
+		Expect(yaml.UnmarshalStrict(data, &role)).To(Succeed(), file)
+		rules = append(rules, role.Rules...)
+	}
+	const user = "manager"
+	Expect(k8sClient.Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: rules})).To(Succeed())
+	Expect(k8sClient.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	})).To(Succeed())
+	config := rest.CopyConfig(testEnv.Config)
+	config.Impersonate = rest.ImpersonationConfig{UserName: user}
+	return config
+}
