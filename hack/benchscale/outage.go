@@ -8,13 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
-// The API server outage phase (--apiserver-outage): kube-apiserver is stopped,
+// The API server outage phase (--apiserver-outage): kube-apiserver is killed,
 // started again on the same etcd, and some pods are relabelled right after
 // its return. Each tool's time from the return until every record is right
 // says how long client-go's reflector backoff keeps it blind; the list and
@@ -63,10 +64,10 @@ func (r *run) prepareOutage(api *envtest.APIServer) error {
 func (r *run) apiServerOutage(ctx context.Context) error {
 	pods := r.w.pick(min(r.p.outageRelabels, r.p.pods), 13)
 	api := r.env.ControlPlane.GetAPIServer()
-	logf("stopping kube-apiserver for %s", r.p.outage)
+	logf("killing kube-apiserver, for %s", r.p.outage)
 	stopped := time.Now()
-	if err := api.Stop(); err != nil {
-		return fmt.Errorf("stopping kube-apiserver: %w", err)
+	if err := killAPIServer(api); err != nil {
+		return err
 	}
 	if err := r.settle(ctx, r.p.outage); err != nil {
 		return err
@@ -95,26 +96,49 @@ func (r *run) apiServerOutage(ctx context.Context) error {
 		return fmt.Errorf("after the outage: %w", err)
 	}
 	end := time.Now()
-	counts, err := countAudited(r.auditLog, stopped, back, end)
+	counts, err := countAudited(r.auditLog, r.p.operatorBin, stopped, back, end)
 	if err != nil {
 		return err
 	}
 	w := r.out
-	fmt.Fprintf(w, "\n### API server outage: kube-apiserver stopped for %s, started again on the same etcd, then %d relabels\n\n", r.p.outage, len(pods))
-	fmt.Fprintf(w, "The API server was back (/healthz ok) %.1f s after the stop; the relabels were written %.2f s after its return, and the harness's own pod watch saw the last %.2f s after that.\n\n",
+	fmt.Fprintf(w, "\n### API server outage: kube-apiserver killed, started again on the same etcd %s later, then %d relabels\n\n", r.p.outage, len(pods))
+	fmt.Fprintf(w, "The API server was back (/healthz ok) %.1f s after the kill; the relabels were written %.2f s after its return, and the harness's own pod watch saw the last %.2f s after that.\n\n",
 		back.Sub(stopped).Seconds(), wrote.Sub(back).Seconds(), max(0, r.tr.deliveredAt().Sub(wrote)).Seconds())
 	fmt.Fprintf(w, "| | %s | %s |\n| --- | --- | --- |\n", endpointSlices, operator)
 	fmt.Fprintf(w, "| right again, after the API server's return | **%.2f s** | **%.2f s** |\n", last[0].Sub(back).Seconds(), last[1].Sub(back).Seconds())
 	row := func(name string, get func(c auditCounts) int) {
 		fmt.Fprintf(w, "| %s | %d | %d |\n", name, get(counts[endpointSlices]), get(counts[operator]))
 	}
-	row("lists received while the API server stopped and started", func(c auditCounts) int { return c.lists[0] })
-	row("lists received from its return until right", func(c auditCounts) int { return c.lists[1] })
-	row("watches received while it stopped and started", func(c auditCounts) int { return c.watches[0] })
-	row("watches received from its return until right", func(c auditCounts) int { return c.watches[1] })
-	row("GET /readyz received, stop until right", func(c auditCounts) int { return c.readyz[0] + c.readyz[1] })
+	row("lists received from the kill until its return", func(c auditCounts) int { return c.lists[0] })
+	row("lists received from its return until both were right (+2 s)", func(c auditCounts) int { return c.lists[1] })
+	row("watches received from the kill until its return", func(c auditCounts) int { return c.watches[0] })
+	row("watches received from its return until both were right (+2 s)", func(c auditCounts) int { return c.watches[1] })
+	row("GET /readyz received, kill until both were right (+2 s)", func(c auditCounts) int { return c.readyz[0] + c.readyz[1] })
 	fmt.Fprintf(w, "\nA list here is a list request or a watch with sendInitialEvents=true (client-go's streaming list); counted from the API server's audit log by user agent. Requests refused while no API server listened reach no log.\n")
 	return nil
+}
+
+// killAPIServer kills kube-apiserver (SIGKILL, as a crash or an OOM kill
+// would) and lets envtest see it gone. A graceful stop (SIGTERM) is no
+// outage of a known length: kube-apiserver 1.37 then serves the open watches
+// for up to 60 s more before it exits.
+func killAPIServer(api *envtest.APIServer) error {
+	pid, ok := childByName("kube-apiserver")
+	if !ok {
+		return fmt.Errorf("no kube-apiserver process found")
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("killing kube-apiserver: %w", err)
+	}
+	// envtest's Stop returns at once for a process that has exited, and
+	// readies the APIServer for Start.
+	for range 50 {
+		time.Sleep(100 * time.Millisecond)
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); os.IsNotExist(err) {
+			break
+		}
+	}
+	return api.Stop()
 }
 
 // waitServing waits until the API server answers a GET of pod: right after
@@ -152,12 +176,12 @@ type auditEvent struct {
 }
 
 // toolOf says which tool sent a request, by its user agent: client-go puts
-// the binary's name first.
-func toolOf(userAgent string) (tool, bool) {
+// the binary's name first, and operatorBin is the operator's.
+func toolOf(userAgent, operatorBin string) (tool, bool) {
 	switch {
 	case strings.HasPrefix(userAgent, "kube-controller-manager/"):
 		return endpointSlices, true
-	case strings.HasPrefix(userAgent, "manager/"):
+	case strings.HasPrefix(userAgent, filepath.Base(operatorBin)+"/"):
 		return operator, true
 	}
 	return 0, false
@@ -165,7 +189,7 @@ func toolOf(userAgent string) (tool, bool) {
 
 // countAudited counts each tool's lists, watches and /readyz probes received
 // in [from, back) and [back, to], once per request.
-func countAudited(path string, from, back, to time.Time) ([2]auditCounts, error) {
+func countAudited(path, operatorBin string, from, back, to time.Time) ([2]auditCounts, error) {
 	var counts [2]auditCounts
 	f, err := os.Open(path)
 	if err != nil {
@@ -180,7 +204,7 @@ func countAudited(path string, from, back, to time.Time) ([2]auditCounts, error)
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			return counts, fmt.Errorf("%s: %w", path, err)
 		}
-		t, ok := toolOf(e.UserAgent)
+		t, ok := toolOf(e.UserAgent, operatorBin)
 		if !ok || seen[e.AuditID] || e.Received.Before(from) || e.Received.After(to) {
 			continue
 		}
