@@ -27,7 +27,7 @@ func TestCountAuditedSplitsByToolKindAndTime(t *testing.T) {
 	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	counts, err := countAudited(path, base.Add(5*time.Second), base.Add(14*time.Second), base.Add(30*time.Second))
+	counts, err := countAudited(path, "bin/manager", base.Add(5*time.Second), base.Add(14*time.Second), base.Add(30*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
