@@ -23,6 +23,7 @@ import (
 
 	groupingv1alpha1 "github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 	"github.com/labelgroup/labelgroup-operator/internal/controller"
+	"github.com/labelgroup/labelgroup-operator/internal/outage"
 	"github.com/labelgroup/labelgroup-operator/internal/readiness"
 )
 
@@ -136,7 +137,16 @@ func main() {
 	// The watch errors of the cache's informers feed /readyz.
 	watches := readiness.NewWatches()
 	cacheOptions.DefaultWatchErrorHandler = watches.HandleWatchError
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	// The informers wait out an unreachable API server on one /readyz probe,
+	// so that client-go's backoff does not keep them blind after its return.
+	restConfig := ctrl.GetConfigOrDie()
+	apiServerGate, err := outage.NewGate(restConfig)
+	if err != nil {
+		setupLog.Error(err, "Failed to set up the API server probe")
+		os.Exit(1)
+	}
+	cacheOptions.NewInformer = apiServerGate.NewInformer
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsOptions,
 		HealthProbeBindAddress: probeAddr,

@@ -39,6 +39,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+	"github.com/labelgroup/labelgroup-operator/internal/outage"
 )
 
 // params are the command line.
@@ -52,6 +53,8 @@ type params struct {
 	singleEvents                              int
 	churnRate                                 int
 	churnDuration                             time.Duration
+	outage                                    time.Duration
+	outageRelabels                            int
 	profile                                   time.Duration
 	solo                                      bool
 	writeCost                                 int
@@ -80,6 +83,8 @@ func parseParams() params {
 	flag.IntVar(&p.singleEvents, "single-events", 0, "then relabel this many pods one at a time, each waiting for both tools (the cost of one pod event)")
 	flag.IntVar(&p.churnRate, "churn-rate", 0, "then relabel this many pods per second for --churn-duration")
 	flag.DurationVar(&p.churnDuration, "churn-duration", 60*time.Second, "how long the churn lasts")
+	flag.DurationVar(&p.outage, "apiserver-outage", 0, "then stop kube-apiserver this long, start it again and relabel --outage-relabels pods (see outage.go)")
+	flag.IntVar(&p.outageRelabels, "outage-relabels", 20, "pods relabelled right after the API server's return")
 	flag.DurationVar(&p.profile, "profile", 0, "take a CPU profile of the operator this long from the creation of the selectors (into --out-dir)")
 	flag.DurationVar(&p.timeout, "timeout", 10*time.Minute, "give up on a phase after this long")
 	flag.StringVar(&p.informer, "informer", "", "internal: run only a metadata-only pod informer (bare or strip-managed-fields) with --informer-kubeconfig")
@@ -137,6 +142,7 @@ type run struct {
 	w          *workload
 	tr         *tracker
 	out        io.Writer
+	auditLog   string
 }
 
 func (r *run) stop() {
@@ -180,6 +186,9 @@ func (r *run) startControlPlane(ctx context.Context) (*rest.Config, error) {
 	r.env.ControlPlane.Etcd = &envtest.Etcd{Out: etcdLog, Err: etcdLog}
 	api := r.env.ControlPlane.GetAPIServer()
 	api.Out, api.Err = apiLog, apiLog
+	if err := r.prepareOutage(api); err != nil {
+		return nil, err
+	}
 	os.Setenv("KUBEBUILDER_ASSETS", r.p.assets)
 	cfg, err := r.env.Start()
 	if err != nil {
@@ -324,7 +333,14 @@ func (r *run) clients(cfg *rest.Config) (kubernetes.Interface, client.Client, ca
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	ca, err := cache.New(cfg, cache.Options{Scheme: scheme, DefaultTransform: cache.TransformStripManagedFields()})
+	// The harness's informers wait out an API server outage (--apiserver-outage)
+	// on a probe, as the operator's do, so that they see the tools' records
+	// within a second of its return whatever the tool under test does.
+	gate, err := outage.NewGate(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ca, err := cache.New(cfg, cache.Options{Scheme: scheme, DefaultTransform: cache.TransformStripManagedFields(), NewInformer: gate.NewInformer})
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -115,6 +115,11 @@ func (r *run) run(ctx context.Context) error {
 			return err
 		}
 	}
+	if p.outage > 0 {
+		if err := r.apiServerOutage(ctx); err != nil {
+			return err
+		}
+	}
 	if r.pprofAddr != "" {
 		r.fetchProfile("/debug/pprof/heap", "operator-heap.pprof")
 	}
