@@ -19,6 +19,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/labelgroup/labelgroup-operator/internal/controller"
+	"github.com/labelgroup/labelgroup-operator/internal/outage"
 	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
 )
 
@@ -53,11 +54,15 @@ type runningManager struct {
 // other setting at its default, as testenv.ManagerUser.
 func startManager(leaderElection bool) *runningManager {
 	memberMetadata := &controller.MemberMetadata{Concurrency: controller.DefaultStampConcurrency}
+	cacheOptions := controller.CacheOptionsWithMemberMetadata(memberMetadata)
+	gate, err := outage.NewGate(managerConfig)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	cacheOptions.NewInformer = gate.NewInformer
 	mgr, err := ctrl.NewManager(managerConfig, ctrl.Options{
 		Scheme:                        testEnv.Scheme,
 		Metrics:                       metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress:        "0",
-		Cache:                         controller.CacheOptionsWithMemberMetadata(memberMetadata),
+		Cache:                         cacheOptions,
 		LeaderElection:                leaderElection,
 		LeaderElectionID:              "labelgroup-operator.grouping.labelgroup.io",
 		LeaderElectionNamespace:       "default",
