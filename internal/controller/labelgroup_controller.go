@@ -11,7 +11,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -137,7 +136,7 @@ func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alp
 	now := metav1.Now()
 	for i := range groups {
 		desired[i] = withMetadataOutcome(computeStatus(groups[i].Status, groups[i].Generation, results[i], r.OverlapLimit, now), stamped[i], now)
-		if !equality.Semantic.DeepEqual(groups[i].Status, desired[i]) {
+		if !sameStatus(groups[i].Status, desired[i]) {
 			changed = append(changed, i)
 		}
 	}
