@@ -13,10 +13,11 @@ import (
 
 // BenchmarkPodEvent measures the CPU and allocations of what one pod event
 // costs the manager in its namespace, with --watch-pod-disruption-budgets off
-// (the LabelGroup reconcile's engine call alone, the reference) and on (the
-// same plus the budgets' computeSharing). The layout is hack/sizing's: 10,000
-// pods as 10 namespaces of 1,000 pods (one event touches one of them), or all
-// in one namespace; 10 apps a namespace, each with a LabelGroup and a
+// (the LabelGroup engine's update for the event, the reference) and on (the
+// same plus the budgets' computeSharing, a full computation of the
+// namespace's budgets). The layout is hack/sizing's: 10,000 pods as 10
+// namespaces of 1,000 pods (one event touches one of them), or all in one
+// namespace; 10 apps a namespace, each with a LabelGroup and a
 // PodDisruptionBudget, one group of every pod, and one budget that covers two
 // apps' pods and so shares them.
 func BenchmarkPodEvent(b *testing.B) {
@@ -24,8 +25,14 @@ func BenchmarkPodEvent(b *testing.B) {
 		pods, groups, budgets := sizingNamespace(podsPerNamespace, 10)
 		for _, watchBudgets := range []bool{false, true} {
 			b.Run(fmt.Sprintf("pods=%d/budgets=%v", podsPerNamespace, watchBudgets), func(b *testing.B) {
-				var engines namespaceEngines
-				engines.compute("ns", pods, groups, 100)
+				engine := grouping.NewEngine(100)
+				for _, g := range groups {
+					engine.SetGroup(g)
+				}
+				for _, p := range pods {
+					engine.SetPod(p.Name, p.Labels)
+				}
+				engine.Changed()
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {
@@ -33,7 +40,10 @@ func BenchmarkPodEvent(b *testing.B) {
 					p := &pods[i%len(pods)]
 					p.Labels = map[string]string{"app": fmt.Sprintf("app-%d", (i/len(pods)+i)%10), "tier": p.Labels["tier"]}
 					i++
-					engines.compute("ns", pods, groups, 100)
+					engine.SetPod(p.Name, p.Labels)
+					for _, name := range engine.Changed() {
+						engine.Result(name)
+					}
 					if watchBudgets {
 						computeSharing(budgets, pods)
 					}

@@ -7,12 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -58,7 +56,7 @@ type LabelGroupReconciler struct {
 	own     ownWrites
 	events  namespaceEvents
 	pacer   namespacePacer
-	engines namespaceEngines
+	index   namespaceIndex
 }
 
 // +kubebuilder:rbac:groups=grouping.labelgroup.io,resources=labelgroups,verbs=get;list;watch
@@ -66,28 +64,35 @@ type LabelGroupReconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile reads the namespace's groups and pods, computes every group's
-// status, writes the ones that changed and publishes the metrics.
+// Reconcile looks at the groups of the namespace whose result changed or that
+// an event named, from one state of the namespace's index: it computes their
+// statuses, writes the ones that changed and publishes their metrics. While
+// some group stamps member metadata, it looks at every group and reads the
+// namespace's pods from the cache for the stamping planner.
 func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	namespace := req.Namespace
-	// Taken before the read: an event counted after it may be newer than what
-	// the read saw.
+	// Taken before the view: an event counted after it may be newer than what
+	// the view holds.
 	seen := r.events.count(namespace)
 	r.pacer.started(namespace)
-	groups, pods, err := r.readNamespace(ctx, namespace)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if len(groups) == 0 {
+	view := r.index.take(namespace, r.own.latest)
+	if !view.hasGroups {
 		r.events.forget(namespace)
 		r.pacer.forget(namespace)
-		r.engines.forget(namespace)
 	}
-	results := r.engines.compute(namespace, enginePods(pods), engineGroups(groups), r.MemberLimit)
+	var pods []metav1.PartialObjectMetadata
+	if view.stamping && r.MemberMetadata != nil {
+		var err error
+		if pods, err = r.listPods(ctx, namespace); err != nil {
+			r.index.redo(namespace, keysOf(view.groups))
+			return ctrl.Result{}, err
+		}
+	}
 	// A failed pod write still lets the statuses be written; the error brings
 	// the namespace back. Stamping plans from the same read of the pods.
-	stamped, err := r.stampMetadata(ctx, namespace, groups, pods)
+	stamped, err := r.stampMetadata(ctx, namespace, view.groups, pods)
 	if stamped == nil {
+		r.index.redo(namespace, keysOf(view.groups))
 		return ctrl.Result{}, err
 	}
 
@@ -95,32 +100,43 @@ func (r *LabelGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, r.writeStatuses(ctx, groups, results, stamped, func() bool { return r.events.count(namespace) != seen })...)
-	r.metrics.record(namespace, results)
+	writeErrs, unfinished := r.writeStatuses(ctx, view.groups, view.results, stamped, func() bool { return r.events.count(namespace) != seen })
+	errs = append(errs, writeErrs...)
+	r.index.redo(namespace, unfinished)
+	r.metrics.record(namespace, view.results, view.gone)
 	return ctrl.Result{}, reconcileError(errs)
+}
+
+func keysOf(groups []v1alpha1.LabelGroup) []types.NamespacedName {
+	keys := make([]types.NamespacedName, len(groups))
+	for i := range groups {
+		keys[i] = types.NamespacedName{Namespace: groups[i].Namespace, Name: groups[i].Name}
+	}
+	return keys
 }
 
 // writeStatuses writes the statuses that changed, up to StatusWriters at once:
 // one patch after another, a namespace of 200 changed groups waited for 200
-// round trips to the API server. Every result comes from the same read, so the
-// order of the writes does not matter. It returns the groups' errors.
+// round trips to the API server. Every result comes from the same state of
+// the index, so the order of the writes does not matter. It returns the
+// groups' errors, and the groups whose status was left or failed to be
+// written, which the next reconcile must look at again.
 //
 // Once superseded says a newer event has brought the namespace back, the
 // writes not yet started are left to the next reconcile, which is already
-// queued and will compute them from a newer read: under a stream of relabels
-// the old loop spent most of its time writing statuses it was about to
-// overwrite. The first supersededWrites writes always go out, stalest group
-// first, so every group gets its turn however long the stream lasts.
-func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alpha1.LabelGroup, results []grouping.Result, stamped []metadataOutcome, superseded func() bool) []error {
+// queued and will compute them from a newer state: under a stream of
+// relabels the old loop spent most of its time writing statuses it was about
+// to overwrite. The first supersededWrites writes always go out, stalest
+// group first, so every group gets its turn however long the stream lasts.
+func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alpha1.LabelGroup, results []grouping.Result, stamped []metadataOutcome, superseded func() bool) ([]error, []types.NamespacedName) {
 	writers := max(1, r.StatusWriters)
-	keys := make([]types.NamespacedName, len(groups))
+	keys := keysOf(groups)
 	desired := make([]v1alpha1.LabelGroupStatus, len(groups))
 	var changed []int
 	now := metav1.Now()
 	for i := range groups {
-		keys[i] = types.NamespacedName{Namespace: groups[i].Namespace, Name: groups[i].Name}
 		desired[i] = withMetadataOutcome(computeStatus(groups[i].Status, groups[i].Generation, results[i], r.OverlapLimit, now), stamped[i], now)
-		if !equality.Semantic.DeepEqual(groups[i].Status, desired[i]) {
+		if !sameStatus(groups[i].Status, desired[i]) {
 			changed = append(changed, i)
 		}
 	}
@@ -129,9 +145,13 @@ func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alp
 	errs := make([]error, len(groups))
 	slots := make(chan struct{}, writers)
 	var wg sync.WaitGroup
+	var unfinished []types.NamespacedName
 	for n, i := range changed {
 		if n >= min(writers, supersededWrites) && superseded() {
 			logf.FromContext(ctx).V(4).Info("Leaving the remaining statuses to the next reconcile", "written", n, "left", len(changed)-n)
+			for _, j := range changed[n:] {
+				unfinished = append(unfinished, keys[j])
+			}
 			break
 		}
 		slots <- struct{}{}
@@ -142,7 +162,12 @@ func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alp
 		})
 	}
 	wg.Wait()
-	return slices.DeleteFunc(errs, func(err error) bool { return err == nil })
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, reconcile.TerminalError(nil)) {
+			unfinished = append(unfinished, keys[i])
+		}
+	}
+	return slices.DeleteFunc(errs, func(err error) bool { return err == nil }), unfinished
 }
 
 // supersededWrites is how many writes a superseded reconcile still starts,
@@ -169,50 +194,17 @@ func reconcileError(errs []error) error {
 	return errors.Join(errs...)
 }
 
-// readNamespace lists the namespace's LabelGroups and its pods' metadata from
-// the cache. Pods are read only when some group needs them.
-//
-// The pods are the cache's own objects, not deep copies (at 10,000 pods a deep
-// copy cost 12.8 ms and 9.3 MB a reconcile): the engine and the stamping
-// planner only read them. The groups are deep-copied: there are few, and
-// member-metadata stamping updates them (finalizers).
-func (r *LabelGroupReconciler) readNamespace(ctx context.Context, namespace string) ([]v1alpha1.LabelGroup, []metav1.PartialObjectMetadata, error) {
-	var groups v1alpha1.LabelGroupList
-	if err := r.List(ctx, &groups, client.InNamespace(namespace)); err != nil {
-		return nil, nil, fmt.Errorf("listing LabelGroups of namespace %s: %w", namespace, err)
-	}
-	if len(groups.Items) == 0 {
-		return nil, nil, nil
-	}
-	for i := range groups.Items {
-		groups.Items[i] = *r.own.latest(&groups.Items[i])
-	}
-	// The cache lists in map order, which changes from one call to the next;
-	// the namespace's incremental engine starts over whenever the order of its
-	// groups changes.
-	slices.SortFunc(groups.Items, func(a, b v1alpha1.LabelGroup) int { return strings.Compare(a.Name, b.Name) })
+// listPods lists the namespace's pods' metadata from the cache, for the
+// stamping planner. They are the cache's own objects, not deep copies (at
+// 10,000 pods a deep copy cost 12.8 ms and 9.3 MB): the planner only reads
+// them.
+func (r *LabelGroupReconciler) listPods(ctx context.Context, namespace string) ([]metav1.PartialObjectMetadata, error) {
 	podList := &metav1.PartialObjectMetadataList{}
 	podList.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
 	if err := r.List(ctx, podList, client.InNamespace(namespace), client.UnsafeDisableDeepCopy); err != nil {
-		return nil, nil, fmt.Errorf("listing pods of namespace %s: %w", namespace, err)
+		return nil, fmt.Errorf("listing pods of namespace %s: %w", namespace, err)
 	}
-	return groups.Items, podList.Items, nil
-}
-
-func enginePods(pods []metav1.PartialObjectMetadata) []grouping.Pod {
-	out := make([]grouping.Pod, len(pods))
-	for i, p := range pods {
-		out[i] = grouping.Pod{Name: p.Name, Labels: p.Labels}
-	}
-	return out
-}
-
-func engineGroups(groups []v1alpha1.LabelGroup) []grouping.Group {
-	out := make([]grouping.Group, len(groups))
-	for i, g := range groups {
-		out[i] = grouping.Group{Name: g.Name, Selector: g.Spec.Selector, Policy: g.Spec.OverlapPolicy}
-	}
-	return out
+	return podList.Items, nil
 }
 
 // writeStatus patches the group's status to desired, which differs from it,
@@ -261,10 +253,11 @@ func (r *LabelGroupReconciler) writeStatus(ctx context.Context, group *v1alpha1.
 }
 
 // SetupWithManager watches LabelGroups and the metadata of pods (labels are all
-// the engine needs; a full pod cache costs several times the memory) and maps
-// every event to its namespace.
+// the engine needs; a full pod cache costs several times the memory), feeds
+// every event to the namespace's index and maps it to its namespace.
 func (r *LabelGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.pacer.interval = r.MinReconcileInterval
+	r.index.memberLimit = r.MemberLimit
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("labelgroup").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
@@ -273,7 +266,7 @@ func (r *LabelGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// status write that lost a race with another writer (see writeStatus) is
 		// retried when that writer's version arrives, and a status edited by hand
 		// is put right.
-		Watches(&v1alpha1.LabelGroup{}, r.enqueueNamespace(false), builder.WithPredicates(r.own.skipEchoes())).
+		Watches(&v1alpha1.LabelGroup{}, indexing(r.index.groupChanged, r.index.groupDeleted, r.enqueueNamespace(false)), builder.WithPredicates(r.own.skipEchoes())).
 		// Only a pod's labels, creation and deletion change membership; with
 		// stamping on, also the stamped annotations and the groups' managed
 		// fields, which are all the cache keeps of them.

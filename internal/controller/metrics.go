@@ -1,8 +1,6 @@
 package controller
 
 import (
-	"sync"
-
 	"github.com/prometheus/client_golang/prometheus"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -50,22 +48,14 @@ func writeErrorReason(err error) string {
 	return "Unknown"
 }
 
-// groupMetrics publishes the gauges of a namespace's groups and remembers which
-// groups it published, so that the series of a group that is gone can be
-// deleted without first clearing (and briefly losing) the others.
-type groupMetrics struct {
-	mu        sync.Mutex
-	published map[string]map[string]bool // namespace -> group names
-}
+// groupMetrics publishes the gauges of the groups a reconcile looked at, and
+// deletes the series of groups that are gone.
+type groupMetrics struct{}
 
-// record sets the gauges of every group of namespace and deletes the series of
-// groups that were published before and are no longer there.
-func (m *groupMetrics) record(namespace string, results []grouping.Result) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	current := make(map[string]bool, len(results))
+// record sets the gauges of the groups of results and deletes the series of
+// the groups of namespace called gone.
+func (groupMetrics) record(namespace string, results []grouping.Result, gone []string) {
 	for _, r := range results {
-		current[r.Name] = true
 		overlapping := 0.0
 		if len(r.Overlaps) > 0 {
 			overlapping = 1
@@ -74,19 +64,9 @@ func (m *groupMetrics) record(namespace string, results []grouping.Result) {
 		overlappingGauge.WithLabelValues(namespace, r.Name).Set(overlapping)
 		overlapsGauge.WithLabelValues(namespace, r.Name).Set(float64(len(r.Overlaps)))
 	}
-	for name := range m.published[namespace] {
-		if !current[name] {
-			membersGauge.DeleteLabelValues(namespace, name)
-			overlappingGauge.DeleteLabelValues(namespace, name)
-			overlapsGauge.DeleteLabelValues(namespace, name)
-		}
+	for _, name := range gone {
+		membersGauge.DeleteLabelValues(namespace, name)
+		overlappingGauge.DeleteLabelValues(namespace, name)
+		overlapsGauge.DeleteLabelValues(namespace, name)
 	}
-	if m.published == nil {
-		m.published = map[string]map[string]bool{}
-	}
-	if len(current) == 0 {
-		delete(m.published, namespace)
-		return
-	}
-	m.published[namespace] = current
 }

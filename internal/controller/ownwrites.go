@@ -4,7 +4,6 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
@@ -100,7 +99,7 @@ func (o *ownWrites) isEcho(group *v1alpha1.LabelGroup) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if sent, ok := o.pending[keyOf(group)]; ok && sent.Generation == group.Generation &&
-		equality.Semantic.DeepEqual(sent.Status, group.Status) {
+		sameStatus(sent.Status, group.Status) {
 		return true
 	}
 	written, ok := o.written[keyOf(group)]

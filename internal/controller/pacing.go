@@ -115,3 +115,27 @@ func (r *LabelGroupReconciler) enqueueNamespace(paced bool) handler.EventHandler
 		},
 	}
 }
+
+// indexing feeds each event to the index (changed for a create or update,
+// deleted for a delete) before next handles it. controller-runtime hands a
+// handler the object of a tombstone, so a pod deleted while the watch was
+// down reaches deleted too.
+func indexing(changed, deleted func(client.Object), next handler.EventHandler) handler.EventHandler {
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			changed(e.Object)
+			next.Create(ctx, e, q)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			changed(e.ObjectNew)
+			next.Update(ctx, e, q)
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			deleted(e.Object)
+			next.Delete(ctx, e, q)
+		},
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			next.Generic(ctx, e, q)
+		},
+	}
+}

@@ -21,6 +21,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/labelgroup/labelgroup-operator/internal/grouping"
 )
 
 // PodDisruptionBudgetReconciler finds, per namespace, the PodDisruptionBudgets
@@ -128,4 +130,13 @@ func enqueueNamespaceAfter(delay time.Duration) handler.EventHandler {
 			enqueue(e.Object, q)
 		},
 	}
+}
+
+// enginePods are the pods' names and labels, as the engine takes them.
+func enginePods(pods []metav1.PartialObjectMetadata) []grouping.Pod {
+	out := make([]grouping.Pod, len(pods))
+	for i, p := range pods {
+		out[i] = grouping.Pod{Name: p.Name, Labels: p.Labels}
+	}
+	return out
 }

@@ -15,8 +15,8 @@ import (
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 )
 
-// podMetadataSource is the watch of the pods' metadata, the source of every
-// pod event.
+// podMetadataSource is the watch of the pods' metadata: every pod event feeds
+// the namespace's index, then is queued.
 //
 // With stamping on, the cache keeps only the annotations whose keys some group
 // stamps (AnnotationKeys). Those keys must be known before the pod informer
@@ -32,7 +32,7 @@ import (
 func (r *LabelGroupReconciler) podMetadataSource(c cache.Cache) source.SyncingSource {
 	pod := &metav1.PartialObjectMetadata{}
 	pod.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Pod"))
-	pods := source.Kind[client.Object](c, pod, r.enqueueNamespace(true), r.podPredicate())
+	pods := source.Kind[client.Object](c, pod, indexing(r.index.podChanged, r.index.podDeleted, r.enqueueNamespace(true)), r.podPredicate())
 	if r.MemberMetadata == nil {
 		return pods
 	}

@@ -2,9 +2,11 @@ package controller
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -55,6 +57,18 @@ func computeStatus(old v1alpha1.LabelGroupStatus, generation int64, result group
 		meta.SetStatusCondition(&status.Conditions, c)
 	}
 	return status
+}
+
+// sameStatus says whether two statuses are equal, as equality.Semantic
+// does. The member and overlap lists, up to a hundred entries each, are
+// compared as typed slices first: the reflective comparison allocates for
+// every entry, and was most of the allocations of a pod event.
+func sameStatus(a, b v1alpha1.LabelGroupStatus) bool {
+	if !slices.Equal(a.Members, b.Members) || !slices.Equal(a.Overlaps, b.Overlaps) {
+		return false
+	}
+	a.Members, b.Members, a.Overlaps, b.Overlaps = nil, nil, nil, nil
+	return equality.Semantic.DeepEqual(a, b)
 }
 
 // firstOverlaps returns the first limit overlaps (they come sorted by name);

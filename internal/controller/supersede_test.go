@@ -42,7 +42,7 @@ func TestSupersededReconcileWritesFew(t *testing.T) {
 			for i := range groups {
 				groups[i] = v1alpha1.LabelGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: fmt.Sprintf("g%02d", i), Generation: 1, ResourceVersion: "1"}}
 			}
-			errs := r.writeStatuses(context.Background(), groups, make([]grouping.Result, changed), make([]metadataOutcome, changed), func() bool { return superseded })
+			errs, left := r.writeStatuses(context.Background(), groups, make([]grouping.Result, changed), make([]metadataOutcome, changed), func() bool { return superseded })
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
@@ -52,6 +52,10 @@ func TestSupersededReconcileWritesFew(t *testing.T) {
 			}
 			if patches.Load() != want {
 				t.Errorf("%d status patches, want %d", patches.Load(), want)
+			}
+			// The groups left are looked at again by the next reconcile.
+			if len(left) != changed-int(want) {
+				t.Errorf("%d groups left to the next reconcile, want %d", len(left), changed-int(want))
 			}
 			if !superseded {
 				return

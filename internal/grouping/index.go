@@ -1,46 +1,63 @@
 package grouping
 
 import (
+	"slices"
+
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 )
 
 // selectorIndex narrows down which selectors can match a set of labels, so
-// that a pod is tried against a few candidates rather than every group of the
-// namespace. Each selector that requires some key to have one of a few values
-// (matchLabels, or In) is filed under that key and each of those values; the
-// others (only NotIn, Exists, DoesNotExist, or the empty selector) are tried
-// against every pod. A candidate is then matched in full, so the index only
-// ever skips selectors that cannot match.
-//
-// At 10,000 pods and 200 groups that each pick pods by one label, trying every
-// selector was most of the CPU of a reconcile under make bench-scale.
+// that a new label set is tried against a few candidates rather than every
+// group of the namespace: the reverse index the Kubernetes label design kept
+// selectors simple for. Each selector that requires some key to have one of
+// a few values (matchLabels, or In) is filed under that key and each of those
+// values; the others (only NotIn, Exists, DoesNotExist, or the empty
+// selector) are tried against every label set. A candidate is then matched in
+// full, so the index only ever skips selectors that cannot match.
 type selectorIndex struct {
 	byValue map[string]map[string][]int // key -> value -> selectors
 	always  []int
 }
 
-func newSelectorIndex(selectors []labels.Selector) *selectorIndex {
-	idx := &selectorIndex{byValue: map[string]map[string][]int{}}
-	for i, sel := range selectors {
-		if sel == nil {
-			continue
-		}
-		req, ok := equalityRequirement(sel)
-		if !ok {
-			idx.always = append(idx.always, i)
-			continue
-		}
-		values := idx.byValue[req.Key()]
-		if values == nil {
-			values = map[string][]int{}
-			idx.byValue[req.Key()] = values
-		}
-		for v := range req.Values() {
-			values[v] = append(values[v], i)
+func newSelectorIndex() *selectorIndex {
+	return &selectorIndex{byValue: map[string]map[string][]int{}}
+}
+
+// add files selector i.
+func (idx *selectorIndex) add(i int, sel labels.Selector) {
+	req, ok := equalityRequirement(sel)
+	if !ok {
+		idx.always = append(idx.always, i)
+		return
+	}
+	values := idx.byValue[req.Key()]
+	if values == nil {
+		values = map[string][]int{}
+		idx.byValue[req.Key()] = values
+	}
+	for v := range req.Values() {
+		values[v] = append(values[v], i)
+	}
+}
+
+// remove takes out selector i, filed with add(i, sel).
+func (idx *selectorIndex) remove(i int, sel labels.Selector) {
+	drop := func(list []int) []int { return slices.DeleteFunc(list, func(j int) bool { return j == i }) }
+	req, ok := equalityRequirement(sel)
+	if !ok {
+		idx.always = drop(idx.always)
+		return
+	}
+	values := idx.byValue[req.Key()]
+	for v := range req.Values() {
+		if values[v] = drop(values[v]); len(values[v]) == 0 {
+			delete(values, v)
 		}
 	}
-	return idx
+	if len(values) == 0 {
+		delete(idx.byValue, req.Key())
+	}
 }
 
 // equalityRequirement returns a requirement of sel that only a few values of
