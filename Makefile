@@ -210,6 +210,18 @@ manager-image-tar: ## Pack a static manager binary into an image tarball (non-ro
 local-cluster: node-deps node-binaries localcluster pause-image ## Run a single-node cluster (containerd + kubelet) until Ctrl-C (needs root).
 	$(LOCALBIN)/localcluster --node --assets $(K8S_BIN) --pause-image-tar $(PAUSE_IMAGE_TAR)
 
+##@ Docker
+
+# hack/with-docker.sh runs a command with a Docker engine that starts
+# privileged containers: it installs docker.io when missing, and starts dockerd
+# for the command's length when none is running (with hack/boundedrunc as its
+# runtime where the capability bounding set is not full).
+WITH_DOCKER ?= hack/with-docker.sh
+
+.PHONY: docker-check
+docker-check: pause-image ## Check that Docker runs a privileged container and a privileged exec (starts and stops dockerd if none runs).
+	$(WITH_DOCKER) hack/check-privileged.sh $(PAUSE_IMAGE_TAR)
+
 ##@ E2E
 
 # The e2e suite (test/e2e, build tag e2e) proves the operator as shipped on
