@@ -6,7 +6,7 @@ IMG ?= controller:latest
 LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.7.1
-KIND_VERSION ?= v0.30.0
+KIND_VERSION ?= v0.33.0
 KWOK_VERSION ?= v0.8.0
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
@@ -134,8 +134,8 @@ bench-scale: $(CONTROL_PLANE_BINARIES) $(K8S_BIN)/kube-controller-manager $(KWOK
 ##@ Build
 
 .PHONY: demo
-demo: build localcluster $(CONTROL_PLANE_BINARIES) ## Run the operator and the samples on an embedded local control plane, until Ctrl-C.
-	LOCALCLUSTER_DIR=bin/demo hack/with-local-cluster.sh --assets $(KUBEBUILDER_ASSETS) --crd-dir config/crd/bases -- hack/demo.sh \
+demo: build $(CONTROL_PLANE_BINARIES) ## Run the operator and the samples on an embedded control plane (envtest: no cluster, no Docker), until Ctrl-C.
+	go run ./hack/demo --crd-dir config/crd/bases --dir bin/demo -- hack/demo.sh \
 		|| [ $$? -eq 130 ] # Ctrl-C is how the demo ends
 
 .PHONY: localcluster
@@ -233,26 +233,37 @@ KIND_CLUSTER ?= labelgroup-operator-e2e
 E2E_KIND_KUBECONFIG ?= $(LOCALBIN)/e2e-kind/kubeconfig
 E2E_LOCAL_DIR ?= bin/e2e-local
 
-# The first line removes a cluster an interrupted run left (kind refuses to
-# create it again; deleting none is no error). The cluster is deleted whether
-# the tests pass or fail.
-.PHONY: test-e2e
-test-e2e: $(KIND) $(KUSTOMIZE) ## Run the e2e suite on a new kind cluster (needs Docker): docker-build, kind load, deploy, test, delete the cluster.
-	$(KIND) delete cluster --name $(KIND_CLUSTER) --kubeconfig $(E2E_KIND_KUBECONFIG)
-	mkdir -p $(dir $(E2E_KIND_KUBECONFIG))
-	$(KIND) create cluster --name $(KIND_CLUSTER) --kubeconfig $(E2E_KIND_KUBECONFIG) --wait 5m
-	KUBECONFIG=$(E2E_KIND_KUBECONFIG) $(MAKE) --no-print-directory e2e-on-kind \
-		|| { $(KIND) delete cluster --name $(KIND_CLUSTER) --kubeconfig $(E2E_KIND_KUBECONFIG); exit 1; }
-	$(KIND) delete cluster --name $(KIND_CLUSTER) --kubeconfig $(E2E_KIND_KUBECONFIG)
+# kind's node image. Unless KIND_NODE_IMAGE is given (say, the official
+# kindest/node image, where a registry can be reached), it is built here with no
+# registry by hack/kind-node-image.sh: Debian packages, the Kubernetes binaries
+# of the pinned sources, and kind's base image files from its Go module; cached
+# in bin/kind-node by a key of its inputs.
+ifeq ($(origin KIND_NODE_IMAGE),undefined)
+KIND_NODE_IMAGE := localhost/kind-node:$(K8S_VERSION)
+KIND_NODE_IMAGE_DEPS := kind-node-image
+endif
+NODE_IMAGE_BINARIES := $(addprefix $(K8S_BIN)/,kubelet kubeadm kubectl kube-proxy kube-apiserver kube-controller-manager kube-scheduler etcd)
+IMAGETAR := $(LOCALBIN)/imagetar
+# The kind module's files (images/base/files) are read from the module cache.
+KIND_DIR = $(shell cd / && go mod download -json sigs.k8s.io/kind@$(KIND_VERSION) | awk -F'"' '$$2 == "Dir" { print $$4 }')
 
-# The part of test-e2e that runs against its kind cluster. KIND_CLUSTER tells
-# the suite how to reach the node's containerd (docker exec).
-.PHONY: e2e-on-kind
-e2e-on-kind:
-	$(MAKE) docker-build IMG=$(E2E_IMG)
-	$(KIND) load docker-image $(E2E_IMG) --name $(KIND_CLUSTER)
-	$(MAKE) deploy IMG=$(E2E_IMG)
-	KIND_CLUSTER=$(KIND_CLUSTER) E2E_KUSTOMIZE_DIR=config/default $(E2E_TEST)
+$(IMAGETAR): $(wildcard hack/imagetar/*.go)
+	go build -o $@ ./hack/imagetar
+
+.PHONY: kind-node-image
+kind-node-image: $(NODE_IMAGE_BINARIES) pause-image $(IMAGETAR) ## Build the kind node image KIND_NODE_IMAGE from pinned sources and Debian packages (cached; needs root and Docker).
+	$(WITH_DOCKER) env K8S_BIN=$(K8S_BIN) K8S_VERSION=$(K8S_VERSION) PAUSE_BINARY=$(LOCALBIN)/pause \
+		KIND_DIR=$(KIND_DIR) IMAGETAR=$(IMAGETAR) NODE_DIR=$(LOCALBIN)/kind-node \
+		hack/kind-node-image.sh $(KIND_NODE_IMAGE)
+
+# hack/e2e-kind.sh creates the cluster, loads the manager's image, deploys
+# config/e2e-kind (config/default with that image), runs the suite and deletes
+# the cluster, pass or fail; with-docker.sh stops the dockerd it started.
+.PHONY: test-e2e
+test-e2e: $(KIND) $(KIND_NODE_IMAGE_DEPS) manager-image-tar ## Run the e2e suite on a new kind cluster: kind create, kind load, deploy, test, delete the cluster (needs root; starts Docker if needed).
+	$(WITH_DOCKER) env KIND=$(KIND) KIND_CLUSTER=$(KIND_CLUSTER) KIND_NODE_IMAGE=$(KIND_NODE_IMAGE) \
+		KIND_KUBECONFIG=$(E2E_KIND_KUBECONFIG) E2E_IMAGE_ARCHIVE=$(MANAGER_IMAGE_TAR) \
+		hack/e2e-kind.sh $(E2E_TEST)
 
 # The launcher imports the image tarball into the node's containerd and stops
 # the cluster when the tests end, pass or fail; hack/e2e-local.sh deploys
