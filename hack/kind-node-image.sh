@@ -148,14 +148,25 @@ if [[ ! -f "$tarball" ]]; then
   rootfs=$NODE_DIR/rootfs
   rm -rf "$rootfs"
   "$here/apt-install.sh" debootstrap containerd
-  echo "kind-node-image: debootstrap $suite from $mirror"
-  debootstrap --variant=minbase --include="$(
-    IFS=,
-    echo "${packages[*]}"
-  )" "$suite" "$rootfs" "$mirror" >"$NODE_DIR/debootstrap.log" 2>&1 || {
-    tail -n 20 "$NODE_DIR/debootstrap.log" >&2
-    exit 1
-  }
+  # The Debian part, the slow one, is cached on its own, by its own key.
+  debian=$NODE_DIR/debian-$(echo "$suite $mirror ${packages[*]}" | sha256sum | cut -c1-16).tar
+  if [[ ! -f "$debian" ]]; then
+    echo "kind-node-image: debootstrap $suite from $mirror"
+    debootstrap --variant=minbase --include="$(
+      IFS=,
+      echo "${packages[*]}"
+    )" "$suite" "$rootfs" "$mirror" >"$NODE_DIR/debootstrap.log" 2>&1 || {
+      tail -n 20 "$NODE_DIR/debootstrap.log" >&2
+      exit 1
+    }
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    tar -C "$rootfs" --numeric-owner -cf "$debian.tmp" .
+    mv "$debian.tmp" "$debian"
+  else
+    mkdir -p "$rootfs"
+    tar -C "$rootfs" --numeric-owner -xf "$debian"
+  fi
+  echo "kind-node-image: Debian root filesystem ready after $((SECONDS - start)) s"
 
   # kind's base image layout: its entrypoint and scripts, containerd's and
   # kubelet's units and configuration, sysctls.
@@ -168,7 +179,7 @@ if [[ ! -f "$tarball" ]]; then
   install -m 0644 "$files"/etc/containerd/config.toml "$rootfs/etc/containerd/"
   install -m 0644 "$files"/etc/default/kubelet "$rootfs/etc/default/"
   install -m 0644 "$files"/etc/sysctl.d/* "$rootfs/etc/sysctl.d/"
-  install -m 0644 "$files"/etc/systemd/system/*.* "$rootfs/etc/systemd/system/"
+  find "$files/etc/systemd/system" -maxdepth 1 -type f -exec install -m 0644 {} "$rootfs/etc/systemd/system/" \;
   install -m 0644 "$files"/etc/systemd/system/kubelet.service.d/* "$rootfs/etc/systemd/system/kubelet.service.d/"
   # Debian puts containerd in /usr/bin and the CNI plugins in /usr/lib/cni,
   # where kind's units and containerd's defaults do not look.
@@ -177,9 +188,13 @@ if [[ ! -f "$tarball" ]]; then
   install -m 0644 "$here/kind/10-bridge.conflist" "$rootfs/etc/cni/net.d/"
 
   # The sandbox image is the pause image below, under kubeadm's name for it;
-  # fuse-overlayfs (rootless Docker) is not installed.
+  # fuse-overlayfs (rootless Docker) is not installed. Containers get no lower
+  # OOM score than containerd's own: lowering it needs CAP_SYS_RESOURCE, which
+  # a node on a machine whose bounding set lacks it (hack/with-docker.sh) does
+  # not have, and runc fails to start every pod there otherwise.
   pause_image=$("$K8S_BIN/kubeadm" config images list --kubernetes-version "$K8S_VERSION" | grep /pause:)
   sed -i -e "s|sandbox_image = .*|sandbox_image = \"$pause_image\"|" \
+    -e 's/restrict_oom_score_adj = false/restrict_oom_score_adj = true/' \
     -e '/^\[proxy_plugins/,/address = /d' "$rootfs/etc/containerd/config.toml"
   chroot "$rootfs" sh -c 'ctr oci spec |
     jq ".hooks.createContainer[.hooks.createContainer | length] |= . + {\"path\": \"/kind/bin/mount-product-files.sh\"}" |
@@ -204,17 +219,18 @@ if [[ ! -f "$tarball" ]]; then
 
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
     "$rootfs"/usr/share/doc "$rootfs"/usr/share/man "$rootfs"/tmp/*
+  rm -f "$NODE_DIR"/node-*.tar
   tar -C "$rootfs" --numeric-owner -cf "$tarball.tmp" .
   mv "$tarball.tmp" "$tarball"
   rm -rf "$rootfs"
   echo "kind-node-image: built $tarball ($(du -m "$tarball" | cut -f1) MiB) in $((SECONDS - start)) s"
 fi
 
-# As kind's base image: systemd is PID 1 and knows it is in a container, and
-# stops on SIGRTMIN+3.
+# As kind's base image: systemd is PID 1 and knows it is in a container.
+# (kind's image also sets STOPSIGNAL SIGRTMIN+3, which docker import cannot;
+# kind deletes its nodes with docker rm -f, which needs no stop signal.)
 docker import \
   --change 'ENV container=docker' \
-  --change 'STOPSIGNAL SIGRTMIN+3' \
   --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
   --change "LABEL $label=$key" \
   "$tarball" "$image" >/dev/null
