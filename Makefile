@@ -22,13 +22,12 @@ HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 export HELM
 MANIFEST_TEST_TOOLS := $(HELM) promtool
 
-# kube-apiserver, etcd and the node components are built from k8s.io/kubernetes
+# kube-apiserver, etcd and the kind node's components are built from k8s.io/kubernetes
 # at the version hack/tools/go.mod pins (see hack/tools). A new pin builds into a
 # new folder; an unchanged pin reuses the cached binaries.
 K8S_VERSION := $(shell awk '$$1 == "k8s.io/kubernetes" { print $$2 }' hack/tools/go.mod)
 K8S_BIN := $(LOCALBIN)/k8s-$(K8S_VERSION)
 CONTROL_PLANE_BINARIES := $(K8S_BIN)/kube-apiserver $(K8S_BIN)/etcd
-NODE_BINARIES := $(K8S_BIN)/kube-controller-manager $(K8S_BIN)/kube-scheduler $(K8S_BIN)/kubelet
 
 # A KUBEBUILDER_ASSETS given by the caller wins over the binaries built here.
 ifeq ($(origin KUBEBUILDER_ASSETS),undefined)
@@ -76,10 +75,10 @@ verify: $(CONTROLLER_GEN) ## Regenerate CRDs, RBAC and deepcopy and fail if anyt
 	hack/verify.sh
 
 .PHONY: test
-test: verify vet $(ENVTEST_BINARIES) $(MANIFEST_TEST_TOOLS) ## Run every test: verify, unit, envtest integration, manifests (helm, promtool, PSA), e2e on a local cluster.
+test: verify vet $(ENVTEST_BINARIES) $(MANIFEST_TEST_TOOLS) ## Run every test: verify, unit, envtest integration, manifests (helm, promtool, PSA), e2e on kind.
 	go test ./... -coverprofile cover.out -coverpkg=./api/...,./internal/...
 	go tool cover -func cover.out | tail -n 1
-	$(MAKE) test-e2e-local
+	$(MAKE) test-e2e
 
 .PHONY: bench
 bench: ## Run the benchmarks of the pure packages.
@@ -138,10 +137,6 @@ demo: build $(CONTROL_PLANE_BINARIES) ## Run the operator and the samples on an 
 	go run ./hack/demo --crd-dir config/crd/bases --dir bin/demo -- hack/demo.sh \
 		|| [ $$? -eq 130 ] # Ctrl-C is how the demo ends
 
-.PHONY: localcluster
-localcluster: ## Build the local cluster launcher (hack/localcluster) used by demo and test-e2e-local.
-	go build -o bin/localcluster ./hack/localcluster
-
 .PHONY: build
 build: manifests generate fmt vet ## Build the manager binary.
 	go build -o bin/manager ./cmd/manager
@@ -150,9 +145,17 @@ build: manifests generate fmt vet ## Build the manager binary.
 run: manifests generate fmt vet ## Run the manager from your host against the cluster in ~/.kube/config.
 	go run ./cmd/manager
 
+# DOCKER_BUILD_ARGS may select other base images: --build-arg BUILDER_IMAGE=...
+# --build-arg RUNTIME_IMAGE=... (see the Dockerfile).
+DOCKER_BUILD_ARGS ?=
+
 .PHONY: docker-build
 docker-build: ## Build the manager's container image (needs a Docker engine).
-	docker build -t $(IMG) .
+	docker build $(DOCKER_BUILD_ARGS) -t $(IMG) .
+
+.PHONY: docker-build-local
+docker-build-local: ## Build the Dockerfile on local stand-ins for its base images (no registry) and run the image as non-root with --help.
+	$(WITH_DOCKER) hack/docker-build-local.sh $(IMG)
 
 .PHONY: build-installer
 build-installer: manifests generate $(KUSTOMIZE) ## Write dist/install.yaml: the CRD and everything the manager needs.
@@ -183,32 +186,23 @@ deploy: manifests $(KUSTOMIZE) ## Deploy the manager to the cluster in ~/.kube/c
 undeploy: $(KUSTOMIZE) ## Undeploy the manager. Call with ignore-not-found=true to ignore resource not found errors.
 	$(KUSTOMIZE) build config/default | kubectl delete --ignore-not-found=$(ignore-not-found) -f -
 
-##@ Local cluster
+##@ Images
 
-# Images for the local cluster are image tarballs imported into its containerd:
-# there is no registry. Their names start with localhost/ so that nothing ever
-# tries to pull them.
+# Image tarballs made with no registry and no Docker (hack/imagetar). Their
+# names start with localhost/ so that nothing ever tries to pull them.
 PAUSE_IMAGE_TAR ?= $(LOCALBIN)/pause.tar
 E2E_IMG ?= localhost/labelgroup-operator:e2e
 MANAGER_IMAGE_TAR ?= $(LOCALBIN)/manager-image.tar
 
-.PHONY: node-deps
-node-deps: ## Install containerd, runc and the CNI plugins from Debian when missing (needs root).
-	hack/install-node-deps.sh
-
 .PHONY: pause-image
-pause-image: ## Build the local cluster's pause image tarball.
+pause-image: ## Build the pause image tarball (the node image's sandbox image, and docker-check's container).
 	CGO_ENABLED=0 go build -trimpath -ldflags=-s -o $(LOCALBIN)/pause ./hack/pause
 	go run ./hack/imagetar --binary $(LOCALBIN)/pause --image localhost/pause:dev --out $(PAUSE_IMAGE_TAR)
 
 .PHONY: manager-image-tar
-manager-image-tar: ## Pack a static manager binary into an image tarball (non-root) for the local cluster.
+manager-image-tar: ## Pack a static manager binary into an image tarball (non-root), which test-e2e kind-loads.
 	CGO_ENABLED=0 go build -trimpath -o $(LOCALBIN)/static/manager ./cmd/manager
 	go run ./hack/imagetar --binary $(LOCALBIN)/static/manager --image $(E2E_IMG) --out $(MANAGER_IMAGE_TAR)
-
-.PHONY: local-cluster
-local-cluster: node-deps node-binaries localcluster pause-image ## Run a single-node cluster (containerd + kubelet) until Ctrl-C (needs root).
-	$(LOCALBIN)/localcluster --node --assets $(K8S_BIN) --pause-image-tar $(PAUSE_IMAGE_TAR)
 
 ##@ Docker
 
@@ -225,13 +219,10 @@ docker-check: pause-image ## Check that Docker runs a privileged container and a
 ##@ E2E
 
 # The e2e suite (test/e2e, build tag e2e) proves the operator as shipped on
-# the cluster KUBECONFIG names. Both targets deploy config/default and run the
-# same suite; they differ only in how the cluster starts and how the
-# manager's image gets there.
+# the cluster KUBECONFIG names; test-e2e gives it a new kind cluster.
 E2E_TEST ?= go test -tags e2e ./test/e2e/... -count=1 -timeout 30m -v -ginkgo.v
 KIND_CLUSTER ?= labelgroup-operator-e2e
 E2E_KIND_KUBECONFIG ?= $(LOCALBIN)/e2e-kind/kubeconfig
-E2E_LOCAL_DIR ?= bin/e2e-local
 
 # kind's node image. Unless KIND_NODE_IMAGE is given (say, the official
 # kindest/node image, where a registry can be reached), it is built here with no
@@ -265,21 +256,10 @@ test-e2e: $(KIND) $(KIND_NODE_IMAGE_DEPS) manager-image-tar ## Run the e2e suite
 		KIND_KUBECONFIG=$(E2E_KIND_KUBECONFIG) E2E_IMAGE_ARCHIVE=$(MANAGER_IMAGE_TAR) \
 		hack/e2e-kind.sh $(E2E_TEST)
 
-# The launcher imports the image tarball into the node's containerd and stops
-# the cluster when the tests end, pass or fail; hack/e2e-local.sh deploys
-# config/default through the overlay config/e2e-local.
-.PHONY: test-e2e-local
-test-e2e-local: node-deps node-binaries localcluster pause-image manager-image-tar ## Run the e2e suite on a single-node local cluster (needs root, no Docker).
-	LOCALCLUSTER_DIR=$(E2E_LOCAL_DIR) hack/with-local-cluster.sh --node --assets $(K8S_BIN) \
-		--pause-image-tar $(PAUSE_IMAGE_TAR) --image-tar $(MANAGER_IMAGE_TAR) -- hack/e2e-local.sh $(E2E_TEST)
-
 ##@ Tools
 
 .PHONY: control-plane-binaries
 control-plane-binaries: $(CONTROL_PLANE_BINARIES) ## Build kube-apiserver and etcd for envtest and the demo.
-
-.PHONY: node-binaries
-node-binaries: $(CONTROL_PLANE_BINARIES) $(NODE_BINARIES) ## Build the control plane and the node components for the local cluster.
 
 # The version stamp makes the binaries report the pinned release (kubectl
 # version, the node's kubeletVersion) instead of v0.0.0-master.
@@ -322,6 +302,5 @@ plugin: ## Build the kubectl plugin into bin/kubectl-labelgroup.
 	go build -o $(PLUGIN) ./cmd/kubectl-labelgroup
 
 build: plugin
-test-e2e-local: plugin
 test-e2e: plugin
-test-e2e-local test-e2e: export PATH := $(LOCALBIN):$(PATH)
+test-e2e: export PATH := $(LOCALBIN):$(PATH)
