@@ -1,5 +1,10 @@
+# The base images; hack/docker-bases.sh makes local equivalents of both for a
+# machine that reaches no registry (make docker-build-local).
+ARG BUILDER_IMAGE=golang:1.26
+ARG RUNTIME_IMAGE=gcr.io/distroless/static:nonroot
+
 # Build the manager binary: static, so the final image needs no libc.
-FROM golang:1.26 AS builder
+FROM ${BUILDER_IMAGE} AS builder
 ARG TARGETOS
 ARG TARGETARCH
 
@@ -15,7 +20,7 @@ RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpat
 
 # Run it from distroless as the non-root user 65532; the Deployment also makes
 # the root filesystem read-only and drops every capability.
-FROM gcr.io/distroless/static:nonroot
+FROM ${RUNTIME_IMAGE}
 WORKDIR /
 COPY --from=builder /workspace/manager .
 USER 65532:65532

@@ -6,7 +6,7 @@ IMG ?= controller:latest
 LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.7.1
-KIND_VERSION ?= v0.30.0
+KIND_VERSION ?= v0.33.0
 KWOK_VERSION ?= v0.8.0
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
@@ -22,13 +22,12 @@ HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 export HELM
 MANIFEST_TEST_TOOLS := $(HELM) promtool
 
-# kube-apiserver, etcd and the node components are built from k8s.io/kubernetes
+# kube-apiserver, etcd and the kind node's components are built from k8s.io/kubernetes
 # at the version hack/tools/go.mod pins (see hack/tools). A new pin builds into a
 # new folder; an unchanged pin reuses the cached binaries.
 K8S_VERSION := $(shell awk '$$1 == "k8s.io/kubernetes" { print $$2 }' hack/tools/go.mod)
 K8S_BIN := $(LOCALBIN)/k8s-$(K8S_VERSION)
 CONTROL_PLANE_BINARIES := $(K8S_BIN)/kube-apiserver $(K8S_BIN)/etcd
-NODE_BINARIES := $(K8S_BIN)/kube-controller-manager $(K8S_BIN)/kube-scheduler $(K8S_BIN)/kubelet
 
 # A KUBEBUILDER_ASSETS given by the caller wins over the binaries built here.
 ifeq ($(origin KUBEBUILDER_ASSETS),undefined)
@@ -76,10 +75,10 @@ verify: $(CONTROLLER_GEN) ## Regenerate CRDs, RBAC and deepcopy and fail if anyt
 	hack/verify.sh
 
 .PHONY: test
-test: verify vet $(ENVTEST_BINARIES) $(MANIFEST_TEST_TOOLS) ## Run every test: verify, unit, envtest integration, manifests (helm, promtool, PSA), e2e on a local cluster.
+test: verify vet $(ENVTEST_BINARIES) $(MANIFEST_TEST_TOOLS) ## Run every test: verify, unit, envtest integration, manifests (helm, promtool, PSA), e2e on kind.
 	go test ./... -coverprofile cover.out -coverpkg=./api/...,./internal/...
 	go tool cover -func cover.out | tail -n 1
-	$(MAKE) test-e2e-local
+	$(MAKE) test-e2e
 
 .PHONY: bench
 bench: ## Run the benchmarks of the pure packages.
@@ -136,13 +135,9 @@ bench-scale: $(CONTROL_PLANE_BINARIES) $(K8S_BIN)/kube-controller-manager $(KWOK
 ##@ Build
 
 .PHONY: demo
-demo: build localcluster $(CONTROL_PLANE_BINARIES) ## Run the operator and the samples on an embedded local control plane, until Ctrl-C.
-	LOCALCLUSTER_DIR=bin/demo hack/with-local-cluster.sh --assets $(KUBEBUILDER_ASSETS) --crd-dir config/crd/bases -- hack/demo.sh \
+demo: build $(CONTROL_PLANE_BINARIES) ## Run the operator and the samples on an embedded control plane (envtest: no cluster, no Docker), until Ctrl-C.
+	go run ./hack/demo --crd-dir config/crd/bases --dir bin/demo -- hack/demo.sh \
 		|| [ $$? -eq 130 ] # Ctrl-C is how the demo ends
-
-.PHONY: localcluster
-localcluster: ## Build the local cluster launcher (hack/localcluster) used by demo and test-e2e-local.
-	go build -o bin/localcluster ./hack/localcluster
 
 .PHONY: build
 build: manifests generate fmt vet ## Build the manager binary.
@@ -152,9 +147,17 @@ build: manifests generate fmt vet ## Build the manager binary.
 run: manifests generate fmt vet ## Run the manager from your host against the cluster in ~/.kube/config.
 	go run ./cmd/manager
 
+# DOCKER_BUILD_ARGS may select other base images: --build-arg BUILDER_IMAGE=...
+# --build-arg RUNTIME_IMAGE=... (see the Dockerfile).
+DOCKER_BUILD_ARGS ?=
+
 .PHONY: docker-build
 docker-build: ## Build the manager's container image (needs a Docker engine).
-	docker build -t $(IMG) .
+	docker build $(DOCKER_BUILD_ARGS) -t $(IMG) .
+
+.PHONY: docker-build-local
+docker-build-local: ## Build the Dockerfile on local stand-ins for its base images (no registry) and run the image as non-root with --help.
+	$(WITH_DOCKER) hack/docker-build-local.sh $(IMG)
 
 .PHONY: build-installer
 build-installer: manifests generate $(KUSTOMIZE) ## Write dist/install.yaml: the CRD and everything the manager needs.
@@ -185,80 +188,80 @@ deploy: manifests $(KUSTOMIZE) ## Deploy the manager to the cluster in ~/.kube/c
 undeploy: $(KUSTOMIZE) ## Undeploy the manager. Call with ignore-not-found=true to ignore resource not found errors.
 	$(KUSTOMIZE) build config/default | kubectl delete --ignore-not-found=$(ignore-not-found) -f -
 
-##@ Local cluster
+##@ Images
 
-# Images for the local cluster are image tarballs imported into its containerd:
-# there is no registry. Their names start with localhost/ so that nothing ever
-# tries to pull them.
+# Image tarballs made with no registry and no Docker (hack/imagetar). Their
+# names start with localhost/ so that nothing ever tries to pull them.
 PAUSE_IMAGE_TAR ?= $(LOCALBIN)/pause.tar
 E2E_IMG ?= localhost/labelgroup-operator:e2e
 MANAGER_IMAGE_TAR ?= $(LOCALBIN)/manager-image.tar
 
-.PHONY: node-deps
-node-deps: ## Install containerd, runc and the CNI plugins from Debian when missing (needs root).
-	hack/install-node-deps.sh
-
 .PHONY: pause-image
-pause-image: ## Build the local cluster's pause image tarball.
+pause-image: ## Build the pause image tarball (the node image's sandbox image, and docker-check's container).
 	CGO_ENABLED=0 go build -trimpath -ldflags=-s -o $(LOCALBIN)/pause ./hack/pause
 	go run ./hack/imagetar --binary $(LOCALBIN)/pause --image localhost/pause:dev --out $(PAUSE_IMAGE_TAR)
 
 .PHONY: manager-image-tar
-manager-image-tar: ## Pack a static manager binary into an image tarball (non-root) for the local cluster.
+manager-image-tar: ## Pack a static manager binary into an image tarball (non-root), which test-e2e kind-loads.
 	CGO_ENABLED=0 go build -trimpath -o $(LOCALBIN)/static/manager ./cmd/manager
 	go run ./hack/imagetar --binary $(LOCALBIN)/static/manager --image $(E2E_IMG) --out $(MANAGER_IMAGE_TAR)
 
-.PHONY: local-cluster
-local-cluster: node-deps node-binaries localcluster pause-image ## Run a single-node cluster (containerd + kubelet) until Ctrl-C (needs root).
-	$(LOCALBIN)/localcluster --node --assets $(K8S_BIN) --pause-image-tar $(PAUSE_IMAGE_TAR)
+##@ Docker
+
+# hack/with-docker.sh runs a command with a Docker engine that starts
+# privileged containers: it installs docker.io when missing, and starts dockerd
+# for the command's length when none is running (with hack/boundedrunc as its
+# runtime where the capability bounding set is not full).
+WITH_DOCKER ?= hack/with-docker.sh
+
+.PHONY: docker-check
+docker-check: pause-image ## Check that Docker runs a privileged container and a privileged exec (starts and stops dockerd if none runs).
+	$(WITH_DOCKER) hack/check-privileged.sh $(PAUSE_IMAGE_TAR)
 
 ##@ E2E
 
 # The e2e suite (test/e2e, build tag e2e) proves the operator as shipped on
-# the cluster KUBECONFIG names. Both targets deploy config/default and run the
-# same suite; they differ only in how the cluster starts and how the
-# manager's image gets there.
+# the cluster KUBECONFIG names; test-e2e gives it a new kind cluster.
 E2E_TEST ?= go test -tags e2e ./test/e2e/... -count=1 -timeout 30m -v -ginkgo.v
 KIND_CLUSTER ?= labelgroup-operator-e2e
 E2E_KIND_KUBECONFIG ?= $(LOCALBIN)/e2e-kind/kubeconfig
-E2E_LOCAL_DIR ?= bin/e2e-local
 
-# The first line removes a cluster an interrupted run left (kind refuses to
-# create it again; deleting none is no error). The cluster is deleted whether
-# the tests pass or fail.
+# kind's node image. Unless KIND_NODE_IMAGE is given (say, the official
+# kindest/node image, where a registry can be reached), it is built here with no
+# registry by hack/kind-node-image.sh: Debian packages, the Kubernetes binaries
+# of the pinned sources, and kind's base image files from its Go module; cached
+# in bin/kind-node by a key of its inputs.
+ifeq ($(origin KIND_NODE_IMAGE),undefined)
+KIND_NODE_IMAGE := localhost/kind-node:$(K8S_VERSION)
+KIND_NODE_IMAGE_DEPS := kind-node-image
+endif
+NODE_IMAGE_BINARIES := $(addprefix $(K8S_BIN)/,kubelet kubeadm kubectl kube-proxy kube-apiserver kube-controller-manager kube-scheduler etcd)
+IMAGETAR := $(LOCALBIN)/imagetar
+# The kind module's files (images/base/files) are read from the module cache.
+KIND_DIR = $(shell cd / && go mod download -json sigs.k8s.io/kind@$(KIND_VERSION) | awk -F'"' '$$2 == "Dir" { print $$4 }')
+
+$(IMAGETAR): $(wildcard hack/imagetar/*.go)
+	go build -o $@ ./hack/imagetar
+
+.PHONY: kind-node-image
+kind-node-image: $(NODE_IMAGE_BINARIES) pause-image $(IMAGETAR) ## Build the kind node image KIND_NODE_IMAGE from pinned sources and Debian packages (cached; needs root and Docker).
+	$(WITH_DOCKER) env K8S_BIN=$(K8S_BIN) K8S_VERSION=$(K8S_VERSION) PAUSE_BINARY=$(LOCALBIN)/pause \
+		KIND_DIR=$(KIND_DIR) IMAGETAR=$(IMAGETAR) NODE_DIR=$(LOCALBIN)/kind-node \
+		hack/kind-node-image.sh $(KIND_NODE_IMAGE)
+
+# hack/e2e-kind.sh creates the cluster, loads the manager's image, deploys
+# config/e2e-kind (config/default with that image), runs the suite and deletes
+# the cluster, pass or fail; with-docker.sh stops the dockerd it started.
 .PHONY: test-e2e
-test-e2e: $(KIND) $(KUSTOMIZE) ## Run the e2e suite on a new kind cluster (needs Docker): docker-build, kind load, deploy, test, delete the cluster.
-	$(KIND) delete cluster --name $(KIND_CLUSTER) --kubeconfig $(E2E_KIND_KUBECONFIG)
-	mkdir -p $(dir $(E2E_KIND_KUBECONFIG))
-	$(KIND) create cluster --name $(KIND_CLUSTER) --kubeconfig $(E2E_KIND_KUBECONFIG) --wait 5m
-	KUBECONFIG=$(E2E_KIND_KUBECONFIG) $(MAKE) --no-print-directory e2e-on-kind \
-		|| { $(KIND) delete cluster --name $(KIND_CLUSTER) --kubeconfig $(E2E_KIND_KUBECONFIG); exit 1; }
-	$(KIND) delete cluster --name $(KIND_CLUSTER) --kubeconfig $(E2E_KIND_KUBECONFIG)
-
-# The part of test-e2e that runs against its kind cluster. KIND_CLUSTER tells
-# the suite how to reach the node's containerd (docker exec).
-.PHONY: e2e-on-kind
-e2e-on-kind:
-	$(MAKE) docker-build IMG=$(E2E_IMG)
-	$(KIND) load docker-image $(E2E_IMG) --name $(KIND_CLUSTER)
-	$(MAKE) deploy IMG=$(E2E_IMG)
-	KIND_CLUSTER=$(KIND_CLUSTER) E2E_KUSTOMIZE_DIR=config/default $(E2E_TEST)
-
-# The launcher imports the image tarball into the node's containerd and stops
-# the cluster when the tests end, pass or fail; hack/e2e-local.sh deploys
-# config/default through the overlay config/e2e-local.
-.PHONY: test-e2e-local
-test-e2e-local: node-deps node-binaries localcluster pause-image manager-image-tar ## Run the e2e suite on a single-node local cluster (needs root, no Docker).
-	LOCALCLUSTER_DIR=$(E2E_LOCAL_DIR) hack/with-local-cluster.sh --node --assets $(K8S_BIN) \
-		--pause-image-tar $(PAUSE_IMAGE_TAR) --image-tar $(MANAGER_IMAGE_TAR) -- hack/e2e-local.sh $(E2E_TEST)
+test-e2e: $(KIND) $(KIND_NODE_IMAGE_DEPS) manager-image-tar ## Run the e2e suite on a new kind cluster: kind create, kind load, deploy, test, delete the cluster (needs root; starts Docker if needed).
+	$(WITH_DOCKER) env KIND=$(KIND) KIND_CLUSTER=$(KIND_CLUSTER) KIND_NODE_IMAGE=$(KIND_NODE_IMAGE) \
+		KIND_KUBECONFIG=$(E2E_KIND_KUBECONFIG) E2E_IMAGE_ARCHIVE=$(MANAGER_IMAGE_TAR) \
+		hack/e2e-kind.sh $(E2E_TEST)
 
 ##@ Tools
 
 .PHONY: control-plane-binaries
 control-plane-binaries: $(CONTROL_PLANE_BINARIES) ## Build kube-apiserver and etcd for envtest and the demo.
-
-.PHONY: node-binaries
-node-binaries: $(CONTROL_PLANE_BINARIES) $(NODE_BINARIES) ## Build the control plane and the node components for the local cluster.
 
 # The version stamp makes the binaries report the pinned release (kubectl
 # version, the node's kubeletVersion) instead of v0.0.0-master.
@@ -301,6 +304,5 @@ plugin: ## Build the kubectl plugin into bin/kubectl-labelgroup.
 	go build -o $(PLUGIN) ./cmd/kubectl-labelgroup
 
 build: plugin
-test-e2e-local: plugin
 test-e2e: plugin
-test-e2e-local test-e2e: export PATH := $(LOCALBIN):$(PATH)
+test-e2e: export PATH := $(LOCALBIN):$(PATH)

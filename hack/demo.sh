@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The body of `make demo`, run by hack/with-local-cluster.sh against a local
-# control plane (KUBECONFIG and LOCALCLUSTER_LOG_DIR come from its env file):
+# The body of `make demo`, run by hack/demo (Go) against the embedded control
+# plane it started (it sets KUBECONFIG, and DEMO_DIR for the logs):
 # applies the samples, runs the operator, shows the groups it computed, and
 # keeps both running until Ctrl-C.
 set -euo pipefail
 
 metrics_addr=${DEMO_METRICS_ADDR:-127.0.0.1:8080}
-manager_log=$LOCALCLUSTER_LOG_DIR/manager.log
+manager_log=$DEMO_DIR/manager.log
 
 kubectl apply -f config/samples/
 

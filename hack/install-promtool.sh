@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs promtool, which `make test` runs on the alerting rules, from
 # Debian's prometheus package when it is missing (hack/apt-install.sh), as
-# hack/install-node-deps.sh does for containerd: the real promtool users run.
+# hack/kind-node-image.sh does for debootstrap: the real promtool users run.
 # A promtool already on PATH is left alone.
 set -euo pipefail
 

@@ -7,18 +7,14 @@
 // or a metrics endpoint nobody can scrape; this suite does.
 //
 // It runs against whatever cluster KUBECONFIG points to, with the operator
-// already deployed (`make test-e2e` on kind, `make test-e2e-local` on
-// hack/localcluster). Environment:
+// already deployed (`make test-e2e` on kind). Environment:
 //
 //	E2E_KUSTOMIZE_DIR   the configuration that was applied, relative to the
 //	                    repository (default config/default)
 //	E2E_HA_KUSTOMIZE_DIR the high-availability configuration the leader
 //	                    election spec applies over it (default config/ha)
-//	KIND_CLUSTER        the kind cluster's name, on kind
-//	CONTAINERD_ADDRESS  the node's containerd socket, on hack/localcluster
-//	CONTAINERD_NAMESPACE
-//
-// The last three let a spec kill the manager's process on the node.
+//	KIND_CLUSTER        the kind cluster's name, which lets a spec kill the
+//	                    manager's process on the node
 package e2e
 
 import (
@@ -48,7 +44,7 @@ const (
 	// status, event or metric follow a change.
 	statusTimeout = 30 * time.Second
 	// recoveryTimeout bounds how long the manager may take to come back: a
-	// replaced pod first waits for the old one to free its host ports (up to
+	// replaced pod first waits for the old one to stop (up to
 	// its 10 s termination grace period), a restarted process for the lease
 	// its predecessor could not release to expire.
 	recoveryTimeout = 2 * time.Minute

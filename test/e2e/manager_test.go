@@ -98,19 +98,12 @@ func containerPort(g Gomega, pod *corev1.Pod, name string) int32 {
 func killContainer(containerID string) {
 	id, ok := strings.CutPrefix(containerID, "containerd://")
 	Expect(ok).To(BeTrue(), "only containerd's containers can be killed here, not %s", containerID)
-	var cmd *exec.Cmd
-	switch {
-	case os.Getenv("KIND_CLUSTER") != "":
-		// kind's node is a container named <cluster>-control-plane, with ctr inside.
-		node := os.Getenv("KIND_CLUSTER") + "-control-plane"
-		cmd = exec.Command("docker", "exec", node, "ctr", "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", id)
-	case os.Getenv("CONTAINERD_ADDRESS") != "":
-		// hack/localcluster's env file names its containerd's socket and namespace.
-		cmd = exec.Command("ctr", "--address", os.Getenv("CONTAINERD_ADDRESS"), "-n", os.Getenv("CONTAINERD_NAMESPACE"),
-			"tasks", "kill", "-s", "SIGKILL", id)
-	default:
-		Fail("cannot reach the node's container runtime: set KIND_CLUSTER (kind) or CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE (hack/localcluster)")
+	cluster := os.Getenv("KIND_CLUSTER")
+	if cluster == "" {
+		Fail("cannot reach the node's container runtime: set KIND_CLUSTER to the kind cluster's name")
 	}
+	// kind's node is a container named <cluster>-control-plane, with ctr inside.
+	cmd := exec.Command("docker", "exec", cluster+"-control-plane", "ctr", "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", id)
 	out, err := cmd.CombinedOutput()
 	Expect(err).NotTo(HaveOccurred(), "%s: %s", cmd, out)
 }

@@ -65,7 +65,7 @@ func requirements(s string) []string {
 var _ = Describe("kubectl labelgroup, the plugin on PATH", Ordered, func() {
 	BeforeAll(func() {
 		_, err := exec.LookPath("kubectl-labelgroup")
-		Expect(err).NotTo(HaveOccurred(), "kubectl-labelgroup must be on PATH: make test-e2e-local builds it into bin/ and puts bin/ on PATH")
+		Expect(err).NotTo(HaveOccurred(), "kubectl-labelgroup must be on PATH: make test-e2e builds it into bin/ and puts bin/ on PATH")
 		stdout, _, err := kubectlOutput("", "plugin", "list", "--name-only")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(stdout).To(ContainSubstring("kubectl-labelgroup"))

@@ -49,8 +49,8 @@ func TestManagerMeetsRestrictedPodSecurity(t *testing.T) {
 	}
 }
 
-// The evaluation is not a formality: what config/e2e-local adds for the
-// local node (host network) and a writable, root-capable container are refused.
+// The evaluation is not a formality: the host network and a writable,
+// root-capable container are refused.
 func TestRestrictedPodSecurityRefusesWhatItShould(t *testing.T) {
 	shipped := one[*appsv1.Deployment](t, kustomize(t, "config/default"), "Deployment").Spec.Template
 	for what, change := range map[string]func(*corev1.PodTemplateSpec){
