@@ -54,8 +54,9 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRD and the RBAC role from the markers in the code.
+manifests: $(CONTROLLER_GEN) ## Generate the CRD and the RBAC role from the markers in the code, and the Grafana dashboard from hack/dashboard.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	go run ./hack/dashboard
 	$(MAKE) --no-print-directory chart-files
 
 .PHONY: generate
@@ -88,11 +89,12 @@ bench: ## Run the benchmarks of the pure packages.
 ##@ Packaging and alerting: the Helm chart, promtool
 
 .PHONY: chart-files
-chart-files: ## Copy the generated CRD, the manager's roles, the alert rules and the admission policy into charts/labelgroup-operator (make manifests runs it).
+chart-files: ## Copy the generated CRD, the manager's roles, the alert rules, the dashboard and the admission policy into charts/labelgroup-operator (make manifests runs it).
 	rm -f charts/labelgroup-operator/crds/*.yaml
 	cp config/crd/bases/*.yaml charts/labelgroup-operator/crds/
 	cp config/rbac/role.yaml charts/labelgroup-operator/files/manager-role.yaml
 	cp config/prometheus/prometheus_rule.yaml charts/labelgroup-operator/files/prometheus-rule.yaml
+	cp config/grafana/labelgroup-operator.json charts/labelgroup-operator/files/grafana-dashboard.json
 	cp config/admission/policy.yaml charts/labelgroup-operator/files/admission-policy.yaml
 	cp config/admission/binding.yaml charts/labelgroup-operator/files/admission-binding.yaml
 	cp config/components/member-metadata/role.yaml charts/labelgroup-operator/files/member-metadata-role.yaml
