@@ -31,7 +31,7 @@ func screenshot(file, expr, rangeInput string) {
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--user-data-dir="+GinkgoT().TempDir(),
-		"--hide-scrollbars", "--window-size=1280,760",
+		"--hide-scrollbars", "--window-size=1280,1040",
 		// Virtual time lets the page's scripts run its query and draw.
 		"--virtual-time-budget=10000",
 		"--screenshot="+file, page)
