@@ -16,7 +16,9 @@ KWOK ?= $(LOCALBIN)/kwok-$(KWOK_VERSION)
 # Packaging and alerting: test/manifests runs the real tools on the
 # shipped manifests, helm lint and template on charts/labelgroup-operator and promtool on the
 # rules of the rendered PrometheusRule. helm is built from its Go module into
-# bin/ once per version; promtool comes from Debian's prometheus package.
+# bin/ once per version; promtool comes from Debian's prometheus package, and
+# so does the prometheus that test/integration/dashboard runs every query of
+# the Grafana dashboard on.
 HELM_VERSION ?= v3.22.0
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 export HELM
@@ -53,8 +55,9 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRD and the RBAC role from the markers in the code.
+manifests: $(CONTROLLER_GEN) ## Generate the CRD and the RBAC role from the markers in the code, and the Grafana dashboard from hack/dashboard.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	go run ./hack/dashboard
 	$(MAKE) --no-print-directory chart-files
 
 .PHONY: generate
@@ -69,6 +72,7 @@ fmt: ## Run go fmt against the code.
 vet: ## Run go vet against the code.
 	go vet ./...
 	go vet -tags e2e ./test/e2e/...
+	cd hack/krew && go vet ./...
 
 .PHONY: verify
 verify: $(CONTROLLER_GEN) ## Regenerate CRDs, RBAC and deepcopy and fail if anything changed or is unformatted.
@@ -78,6 +82,7 @@ verify: $(CONTROLLER_GEN) ## Regenerate CRDs, RBAC and deepcopy and fail if anyt
 test: verify vet $(ENVTEST_BINARIES) $(MANIFEST_TEST_TOOLS) ## Run every test: verify, unit, envtest integration, manifests (helm, promtool, PSA), e2e on kind.
 	go test ./... -coverprofile cover.out -coverpkg=./api/...,./internal/...
 	go tool cover -func cover.out | tail -n 1
+	$(MAKE) --no-print-directory test-krew
 	$(MAKE) test-e2e
 
 .PHONY: bench
@@ -87,11 +92,12 @@ bench: ## Run the benchmarks of the pure packages.
 ##@ Packaging and alerting: the Helm chart, promtool
 
 .PHONY: chart-files
-chart-files: $(KUSTOMIZE) ## Copy the generated CRD, the manager's roles, the alert rules and the admission policies into charts/labelgroup-operator (make manifests runs it).
+chart-files: $(KUSTOMIZE) ## Copy the generated CRD, the manager's roles, the alert rules, the dashboard and the admission policies into charts/labelgroup-operator (make manifests runs it).
 	rm -f charts/labelgroup-operator/crds/*.yaml
 	cp config/crd/bases/*.yaml charts/labelgroup-operator/crds/
 	cp config/rbac/role.yaml charts/labelgroup-operator/files/manager-role.yaml
 	cp config/prometheus/prometheus_rule.yaml charts/labelgroup-operator/files/prometheus-rule.yaml
+	cp config/grafana/labelgroup-operator.json charts/labelgroup-operator/files/grafana-dashboard.json
 	cp config/admission/policy.yaml charts/labelgroup-operator/files/admission-policy.yaml
 	cp config/admission/binding.yaml charts/labelgroup-operator/files/admission-binding.yaml
 	$(KUSTOMIZE) build config/admission-pdb > charts/labelgroup-operator/files/admission-pdb.yaml
@@ -101,6 +107,12 @@ chart-files: $(KUSTOMIZE) ## Copy the generated CRD, the manager's roles, the al
 .PHONY: promtool
 promtool: ## Install promtool from Debian's prometheus package when missing (needs root).
 	hack/install-promtool.sh
+
+.PHONY: dashboard-screenshot
+dashboard-screenshot: $(ENVTEST_BINARIES) promtool ## Retake docs/images/dashboard-overlap.png: headless Chromium on Prometheus's graph of the dashboard's overlap query, during test/integration/dashboard (about 3 minutes; not part of test).
+	hack/apt-install.sh chromium
+	mkdir -p docs/images
+	DASHBOARD_SCREENSHOT=$(abspath docs/images/dashboard-overlap.png) go test ./test/integration/dashboard/ -count=1 -v -timeout 10m
 
 .PHONY: test-manifests
 test-manifests: $(MANIFEST_TEST_TOOLS) ## Check the shipped manifests: helm lint/template, promtool, Prometheus Operator types, Pod Security.
@@ -306,3 +318,35 @@ plugin: ## Build the kubectl plugin into bin/kubectl-labelgroup.
 build: plugin
 test-e2e: plugin
 test-e2e: export PATH := $(LOCALBIN):$(PATH)
+
+##@ Release: the plugin's archives and its krew manifest
+
+# The release's version, v + the chart's appVersion unless given.
+VERSION ?= v$(shell awk '$$1 == "appVersion:" { print $$2 }' charts/labelgroup-operator/Chart.yaml)
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+RELEASE_DIST ?= dist/plugin
+
+# krew is pinned in hack/krew/go.mod, a module of its own so that it never
+# enters the product's go.mod; its binaries are built from there into bin/.
+KREW_VERSION := $(shell awk '$$1 == "sigs.k8s.io/krew" { print $$2 }' hack/krew/go.mod)
+KREW ?= $(LOCALBIN)/kubectl-krew-$(KREW_VERSION)
+KREW_VALIDATE ?= $(LOCALBIN)/validate-krew-manifest-$(KREW_VERSION)
+# The krew install test runs `kubectl krew`: the machine's kubectl, else the
+# one built from hack/tools at the pinned Kubernetes version.
+KUBECTL ?= $(or $(shell command -v kubectl 2>/dev/null),$(K8S_BIN)/kubectl)
+
+.PHONY: release
+release: ## Build the plugin's archives (linux, darwin; amd64, arm64; stripped) with their sha256 into dist/plugin, and write plugins/labelgroup.yaml, its krew manifest.
+	rm -rf $(RELEASE_DIST)
+	hack/release.sh $(VERSION) $(RELEASE_DIST) $(RELEASE_PLATFORMS)
+	cd hack/krew && go run . -version $(VERSION) -dist $(abspath $(RELEASE_DIST)) -out $(abspath plugins/labelgroup.yaml)
+
+.PHONY: test-krew
+test-krew: $(KREW) $(KREW_VALIDATE) $(KUBECTL) ## Validate plugins/labelgroup.yaml with krew's validator, and install the plugin with krew from a local archive (make test runs it).
+	cd hack/krew && KREW=$(KREW) KREW_VALIDATE=$(KREW_VALIDATE) KUBECTL=$(KUBECTL) go test ./... -count=1 -v
+
+$(KREW): hack/krew/go.mod hack/krew/go.sum
+	cd hack/krew && go build -o $@ sigs.k8s.io/krew/cmd/krew
+
+$(KREW_VALIDATE): hack/krew/go.mod hack/krew/go.sum
+	cd hack/krew && go build -o $@ sigs.k8s.io/krew/cmd/validate-krew-manifest

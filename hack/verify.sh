@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-generated=(config/crd/bases config/rbac/role.yaml api/v1alpha1/zz_generated.deepcopy.go charts/labelgroup-operator/crds charts/labelgroup-operator/files)
+generated=(config/crd/bases config/rbac/role.yaml config/grafana api/v1alpha1/zz_generated.deepcopy.go charts/labelgroup-operator/crds charts/labelgroup-operator/files)
 snapshot() { find "${generated[@]}" -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum; }
 
 before=$(snapshot)

@@ -17,7 +17,7 @@ import (
 )
 
 // everythingOn turns on every optional part of the chart.
-var everythingOn = []string{"ha.enabled=true", "metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true", "admissionPolicy.enabled=true", "memberMetadata.enabled=true", "podDisruptionBudgets.watch=true", "podDisruptionBudgetAdmissionPolicy.enabled=true"}
+var everythingOn = []string{"ha.enabled=true", "metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true", "admissionPolicy.enabled=true", "memberMetadata.enabled=true", "podDisruptionBudgets.watch=true", "podDisruptionBudgetAdmissionPolicy.enabled=true", "metrics.grafanaDashboard.enabled=true"}
 
 func TestHelmLint(t *testing.T) {
 	// --strict fails on warnings too, such as a name longer than 63 characters.
