@@ -6,22 +6,16 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 	"github.com/labelgroup/labelgroup-operator/test/builders"
+	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
 )
 
-// newNamespace creates a namespace named after prefix and returns its name.
-func newNamespace(prefix string) string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
-	ExpectWithOffset(1, k8sClient.Create(ctx, ns)).To(Succeed())
-	return ns.Name
-}
+func newNamespace(prefix string) string { return testenv.NewNamespace(ctx, k8sClient, prefix) }
 
 // exclusive starts a group with overlapPolicy Selectors.
 func exclusive(name, namespace string) *builders.GroupBuilder {

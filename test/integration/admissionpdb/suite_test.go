@@ -18,7 +18,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -91,11 +90,7 @@ func loadAdmissionPDB() (*admissionregistrationv1.ValidatingAdmissionPolicy, *ad
 	return policy, binding
 }
 
-func newNamespace(prefix string) string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
-	ExpectWithOffset(1, k8sClient.Create(ctx, ns)).To(Succeed())
-	return ns.Name
-}
+func newNamespace(prefix string) string { return testenv.NewNamespace(ctx, k8sClient, prefix) }
 
 func labels(kv ...string) *metav1.LabelSelector {
 	sel := &metav1.LabelSelector{MatchLabels: map[string]string{}}

@@ -16,16 +16,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/labelgroup/labelgroup-operator/test/builders"
+	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
 )
 
 // The eviction API's answer for a pod more than one budget covers.
 const refusedForBudgets = "more than one PodDisruptionBudget"
 
-func newNamespace() string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "pdb-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	return ns.Name
-}
+func newNamespace() string { return testenv.NewNamespace(ctx, k8sClient, "pdb") }
 
 // createRunningPod creates a pod and moves it to Running through the status
 // subresource, as a kubelet would: the eviction API skips the budget check for

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -17,15 +16,10 @@ import (
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 	"github.com/labelgroup/labelgroup-operator/test/builders"
+	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
 )
 
-// newNamespace creates a namespace of its own for one spec.
-func newNamespace() string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "lg-"}}
-	ExpectWithOffset(1, k8sClient.Create(ctx, ns)).To(Succeed())
-	DeferCleanup(func() { _ = k8sClient.Delete(ctx, ns) })
-	return ns.Name
-}
+func newNamespace() string { return testenv.NewNamespace(ctx, k8sClient, "lg") }
 
 // createPod creates a pod with the given labels, as key, value pairs.
 func createPod(namespace, name string, keyValues ...string) *corev1.Pod {

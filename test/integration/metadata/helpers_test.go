@@ -4,23 +4,17 @@ import (
 	"encoding/json"
 	"slices"
 
-	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 	"github.com/labelgroup/labelgroup-operator/test/builders"
+	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
 )
 
-func newNamespace() string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "md-"}}
-	ExpectWithOffset(1, k8sClient.Create(ctx, ns)).To(Succeed())
-	DeferCleanup(func() { _ = k8sClient.Delete(ctx, ns) })
-	return ns.Name
-}
+func newNamespace() string { return testenv.NewNamespace(ctx, k8sClient, "md") }
 
 // createPod creates a pod as its controller would, with that field manager.
 func createPod(b *builders.PodBuilder, manager string) *corev1.Pod {

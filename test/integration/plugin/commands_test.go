@@ -21,6 +21,7 @@ import (
 	"github.com/labelgroup/labelgroup-operator/internal/plugin/commands"
 	"github.com/labelgroup/labelgroup-operator/internal/selector"
 	"github.com/labelgroup/labelgroup-operator/test/builders"
+	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
 )
 
 // plugin runs kubectl labelgroup with args against the envtest API server.
@@ -31,12 +32,7 @@ func plugin(args ...string) (stdout, stderr string, code int) {
 	return out.String(), errOut.String(), code
 }
 
-func newNamespace() string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "plugin-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	DeferCleanup(func() { Expect(k8sClient.Delete(ctx, ns)).To(Succeed()) })
-	return ns.Name
-}
+func newNamespace() string { return testenv.NewNamespace(ctx, k8sClient, "plugin") }
 
 var _ = Describe("kubectl labelgroup who-selects", func() {
 	It("lists the LabelGroups, Services and PodDisruptionBudgets of the pod's namespace that select it", func() {

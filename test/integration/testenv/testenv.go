@@ -85,6 +85,6 @@ func StartSuite(opts ...Option) (context.Context, *Env) {
 func NewNamespace(ctx context.Context, c client.Client, prefix string) string {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
 	gomega.ExpectWithOffset(1, c.Create(ctx, ns)).To(gomega.Succeed())
-	ginkgo.DeferCleanup(func() { _ = c.Delete(ctx, ns) })
+	ginkgo.DeferCleanup(func() { gomega.Expect(client.IgnoreNotFound(c.Delete(ctx, ns))).To(gomega.Succeed()) })
 	return ns.Name
 }
