@@ -115,9 +115,9 @@ func keysOf(groups []v1alpha1.LabelGroup) []types.NamespacedName {
 	return keys
 }
 
-// writeStatuses writes the statuses that changed, up to StatusWriters at once:
-// one patch after another, a namespace of 200 changed groups waited for 200
-// round trips to the API server. Every result comes from the same state of
+// writeStatuses writes the statuses that changed, up to StatusWriters at once,
+// so that a namespace of many changed groups does not wait for one round trip
+// to the API server after another. Every result comes from the same state of
 // the index, so the order of the writes does not matter. It returns the
 // groups' errors, and the groups whose status was left or failed to be
 // written, which the next reconcile must look at again.
@@ -125,8 +125,8 @@ func keysOf(groups []v1alpha1.LabelGroup) []types.NamespacedName {
 // Once superseded says a newer event has brought the namespace back, the
 // writes not yet started are left to the next reconcile, which is already
 // queued and will compute them from a newer state: under a stream of
-// relabels the old loop spent most of its time writing statuses it was about
-// to overwrite. The first supersededWrites writes always go out, stalest
+// relabels, writing them would mostly write statuses about to be
+// overwritten. The first supersededWrites writes always go out, stalest
 // group first, so every group gets its turn however long the stream lasts.
 func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alpha1.LabelGroup, results []grouping.Result, stamped []metadataOutcome, superseded func() bool) ([]error, []types.NamespacedName) {
 	writers := max(1, r.StatusWriters)
@@ -172,9 +172,9 @@ func (r *LabelGroupReconciler) writeStatuses(ctx context.Context, groups []v1alp
 
 // supersededWrites is how many writes a superseded reconcile still starts,
 // stalest group first, so that every group gets its turn under endless churn.
-// It was the whole first round (StatusWriters, 64): the reconcile running when
-// the last relabel of a stream arrived then still waited for up to 64 patches
-// it had just made stale before the final reconcile could start.
+// It is small, so that the reconcile running when the last relabel of a
+// stream arrives does not hold up the final one behind many patches it has
+// just made stale.
 const supersededWrites = 8
 
 // reconcileError combines the errors of a namespace's groups. controller-runtime

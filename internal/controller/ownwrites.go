@@ -18,8 +18,8 @@ import (
 //
 // It serves two purposes. The watch event of a version this operator wrote
 // brings nothing the operator did not just compute from one consistent read,
-// so it need not bring the namespace back for a full recompute (before, every
-// status write did; under a burst of relabels that doubled the reconciles).
+// so it does not bring the namespace back: under a burst of relabels that
+// would double the reconciles.
 // And a reconcile that runs before the cache has caught up with an earlier
 // write reads the written version instead of the stale one: it compares its
 // result with what the server holds, patches on top of it, and does not lose
@@ -27,7 +27,7 @@ import (
 //
 // Versions are ordered with apimachinery's CompareResourceVersion. Where the
 // server's resourceVersions are not ordered integers it falls back to the
-// cache, and every event brings the namespace back, as before.
+// cache, and every event brings the namespace back.
 type ownWrites struct {
 	mu      sync.Mutex
 	written map[types.NamespacedName]*v1alpha1.LabelGroup

@@ -62,7 +62,7 @@ func computeStatus(old v1alpha1.LabelGroupStatus, generation int64, result group
 // sameStatus says whether two statuses are equal, as equality.Semantic
 // does. The member and overlap lists, up to a hundred entries each, are
 // compared as typed slices first: the reflective comparison allocates for
-// every entry, and was most of the allocations of a pod event.
+// every entry, which would be most of the allocations of a pod event.
 func sameStatus(a, b v1alpha1.LabelGroupStatus) bool {
 	if !slices.Equal(a.Members, b.Members) || !slices.Equal(a.Overlaps, b.Overlaps) {
 		return false
