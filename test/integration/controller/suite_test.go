@@ -5,7 +5,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"net"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -43,7 +42,7 @@ var _ = BeforeSuite(func() {
 	managerConfig, err := testEnv.ManagerConfig()
 	Expect(err).NotTo(HaveOccurred())
 
-	metricsAddr := freeLocalAddress()
+	metricsAddr := testenv.FreeLocalAddress()
 	metricsURL = fmt.Sprintf("http://%s/metrics", metricsAddr)
 	mgr, err := ctrl.NewManager(managerConfig, ctrl.Options{
 		Scheme:                 testEnv.Scheme,
@@ -63,14 +62,6 @@ var _ = BeforeSuite(func() {
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
 })
-
-// freeLocalAddress returns a loopback address with a port nothing listens on.
-func freeLocalAddress() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
-}
 
 // The manager's writes, counted by the API server, are all of the kinds the
 // operator makes.

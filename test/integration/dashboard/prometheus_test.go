@@ -18,6 +18,8 @@ import (
 	. "github.com/onsi/gomega"
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
 )
 
 // scrapeJob is the job name the test Prometheus scrapes the manager under; the
@@ -56,7 +58,7 @@ func startPrometheus(target string) *prometheusServer {
 	Expect(err).NotTo(HaveOccurred())
 	Expect(os.WriteFile(filepath.Join(dir, "prometheus.yml"), raw, 0o644)).To(Succeed())
 
-	listen := freeLocalAddress()
+	listen := testenv.FreeLocalAddress()
 	log, err := os.Create(filepath.Join(dir, "prometheus.log"))
 	Expect(err).NotTo(HaveOccurred())
 	cmd := exec.Command(binary,

@@ -7,7 +7,6 @@ package dashboard
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -48,7 +47,7 @@ var _ = BeforeSuite(func() {
 	previous := debug.SetMemoryLimit(memoryLimit)
 	DeferCleanup(func() { debug.SetMemoryLimit(previous) })
 
-	metricsAddr = freeLocalAddress()
+	metricsAddr = testenv.FreeLocalAddress()
 	mgr, err := ctrl.NewManager(testEnv.Config, ctrl.Options{
 		Scheme:                 testEnv.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
@@ -72,14 +71,6 @@ var _ = BeforeSuite(func() {
 
 	prom = startPrometheus(metricsAddr)
 })
-
-// freeLocalAddress returns a loopback address with a port nothing listens on.
-func freeLocalAddress() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
-}
 
 // repoPath is a path in the repository.
 func repoPath(parts ...string) string {

@@ -7,7 +7,6 @@ package lifecycle
 import (
 	"context"
 	"fmt"
-	"net"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -49,7 +48,7 @@ var _ = BeforeSuite(func() {
 // URL of its /readyz, what its watch error handler recorded, and a function
 // that stops it and waits until it has.
 func startManager(cfg *rest.Config, memberLimit ...int) (readyz string, watches *readiness.Watches, stop func()) {
-	probeAddr := freeLocalAddress()
+	probeAddr := testenv.FreeLocalAddress()
 	watches = readiness.NewWatches()
 	cacheOptions := controller.CacheOptions()
 	cacheOptions.DefaultWatchErrorHandler = watches.HandleWatchError
@@ -81,12 +80,4 @@ func startManager(cfg *rest.Config, memberLimit ...int) (readyz string, watches 
 		stopManager()
 		<-done
 	}
-}
-
-// freeLocalAddress returns a loopback address with a port nothing listens on.
-func freeLocalAddress() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
 }

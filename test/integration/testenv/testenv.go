@@ -5,6 +5,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"net"
 	"path/filepath"
 	"runtime"
 
@@ -87,4 +88,13 @@ func NewNamespace(ctx context.Context, c client.Client, prefix string) string {
 	gomega.ExpectWithOffset(1, c.Create(ctx, ns)).To(gomega.Succeed())
 	ginkgo.DeferCleanup(func() { gomega.Expect(client.IgnoreNotFound(c.Delete(ctx, ns))).To(gomega.Succeed()) })
 	return ns.Name
+}
+
+// FreeLocalAddress returns a loopback address with a port nothing listens on,
+// for a server a suite starts (metrics, probes, Prometheus).
+func FreeLocalAddress() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	gomega.ExpectWithOffset(1, err).NotTo(gomega.HaveOccurred())
+	defer func() { _ = l.Close() }()
+	return l.Addr().String()
 }
