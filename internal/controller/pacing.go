@@ -99,6 +99,12 @@ func (r *LabelGroupReconciler) enqueueNamespace(paced bool) handler.EventHandler
 		}
 		q.Add(req)
 	}
+	return onEveryEvent(enqueue)
+}
+
+// onEveryEvent is the handler that calls enqueue with the object of every
+// event, the new one of an update.
+func onEveryEvent(enqueue func(client.Object, workqueue.TypedRateLimitingInterface[reconcile.Request])) handler.EventHandler {
 	return handler.Funcs{
 		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			enqueue(e.Object, q)
