@@ -148,5 +148,6 @@ func setupReconcilers(mgr manager.Manager, o *options, memberMetadata *controlle
 		Recorder:                recorder,
 		MaxConcurrentReconciles: o.concurrentReconciles,
 		PodEventDelay:           o.reconcileInterval,
+		MemberMetadata:          memberMetadata,
 	}).SetupWithManager(mgr)
 }

@@ -45,6 +45,10 @@ type PodDisruptionBudgetReconciler struct {
 	// reconciled, so that a stream of pod events of one namespace costs one
 	// reconcile per PodEventDelay (none when 0). Budget events do not wait.
 	PodEventDelay time.Duration
+	// MemberMetadata is the LabelGroup reconciler's, when it stamps: the pod
+	// watch this reconciler shares then starts only once the stamped
+	// annotation keys are known (see podSource).
+	MemberMetadata *MemberMetadata
 
 	metrics budgetMetrics
 	states  budgetStates
@@ -99,7 +103,7 @@ func (r *PodDisruptionBudgetReconciler) SetupWithManager(mgr ctrl.Manager) error
 		Named("poddisruptionbudget").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
 		Watches(&policyv1.PodDisruptionBudget{}, enqueueNamespaceAfter(0), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WatchesMetadata(&corev1.Pod{}, enqueueNamespaceAfter(r.PodEventDelay), builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		WatchesRawSource(r.MemberMetadata.podSource(mgr.GetCache(), enqueueNamespaceAfter(r.PodEventDelay), predicate.LabelChangedPredicate{})).
 		Complete(r)
 }
 

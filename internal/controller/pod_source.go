@@ -9,14 +9,24 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 )
 
-// podMetadataSource is the watch of the pods' metadata: every pod event feeds
-// the namespace's index, then is queued.
+// podMetadataSource is the LabelGroup reconciler's watch of the pods'
+// metadata: every pod event feeds the namespace's index, then is queued.
+func (r *LabelGroupReconciler) podMetadataSource(c cache.Cache) source.SyncingSource {
+	return r.MemberMetadata.podSource(c, indexing(r.index.podChanged, r.index.podDeleted, r.enqueueNamespace(true)), r.podPredicate())
+}
+
+// podSource is a watch of the pods' metadata for any reconciler of a manager
+// that may stamp: all of them share one pod informer, and whichever starts it
+// first must have the stamped annotation keys first. m is nil without
+// stamping.
 //
 // With stamping on, the cache keeps only the annotations whose keys some group
 // stamps (AnnotationKeys). Those keys must be known before the pod informer
@@ -29,14 +39,14 @@ import (
 // are in AnnotationKeys. A group created later adds its keys when it is
 // reconciled, before any of them is applied, so the pods' watch events after
 // the applies carry them.
-func (r *LabelGroupReconciler) podMetadataSource(c cache.Cache) source.SyncingSource {
+func (m *MemberMetadata) podSource(c cache.Cache, h handler.EventHandler, predicates ...predicate.Predicate) source.SyncingSource {
 	pod := &metav1.PartialObjectMetadata{}
 	pod.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Pod"))
-	pods := source.Kind[client.Object](c, pod, indexing(r.index.podChanged, r.index.podDeleted, r.enqueueNamespace(true)), r.podPredicate())
-	if r.MemberMetadata == nil {
+	pods := source.Kind[client.Object](c, pod, h, predicates...)
+	if m == nil {
 		return pods
 	}
-	return &afterStampedKeys{cache: c, keys: &r.MemberMetadata.AnnotationKeys, pods: pods, seeded: make(chan error, 1)}
+	return &afterStampedKeys{cache: c, keys: &m.AnnotationKeys, pods: pods, seeded: make(chan error, 1)}
 }
 
 // afterStampedKeys starts pods once keys holds the annotation keys of every

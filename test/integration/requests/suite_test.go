@@ -50,8 +50,9 @@ type runningManager struct {
 }
 
 // startManager starts a manager wired as cmd/manager wires it with
-// --enable-member-metadata and, if leaderElection, --leader-elect, with every
-// other setting at its default, as testenv.ManagerUser.
+// --enable-member-metadata, --watch-pod-disruption-budgets and, if
+// leaderElection, --leader-elect, with every other setting at its default, as
+// testenv.ManagerUser.
 func startManager(leaderElection bool) *runningManager {
 	memberMetadata := &controller.MemberMetadata{Concurrency: controller.DefaultStampConcurrency}
 	cacheOptions := controller.CacheOptionsWithMemberMetadata(memberMetadata)
@@ -74,6 +75,15 @@ func startManager(leaderElection bool) *runningManager {
 	reconciler := controller.NewLabelGroupReconciler(mgr.GetClient(), mgr.GetEventRecorder("labelgroup-controller"))
 	reconciler.MemberMetadata = memberMetadata
 	ExpectWithOffset(1, reconciler.SetupWithManager(mgr)).To(Succeed())
+	// The budgets' reconciler shares the pod informer, and may be the one
+	// that starts it.
+	ExpectWithOffset(1, (&controller.PodDisruptionBudgetReconciler{
+		Client:                  mgr.GetClient(),
+		Recorder:                mgr.GetEventRecorder("labelgroup-controller"),
+		MaxConcurrentReconciles: controller.DefaultMaxConcurrentReconciles,
+		PodEventDelay:           controller.DefaultMinReconcileInterval,
+		MemberMetadata:          memberMetadata,
+	}).SetupWithManager(mgr)).To(Succeed())
 
 	mgrCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
