@@ -5,7 +5,7 @@
 // process, as in a cluster, and reports how long until every group's status
 // is right and the process's peak RSS and heap.
 //
-//	go run ./hack/sizing -manager bin/manager -pods 10000
+//	go run ./test/scale/sizing -manager bin/manager -pods 10000
 package main
 
 import (
