@@ -54,7 +54,7 @@ var _ = Describe("The policy at the CRD's bounds", func() {
 
 				ns := newNamespace("bounds")
 				Expect(k8sClient.Create(ctx, asCreated(existing, "existing", ns, v1alpha1.OverlapPolicyMembers))).To(Succeed())
-				Expect(clock.sync()).To(Succeed())
+				Expect(clock.Sync()).To(Succeed())
 				refused, err := refusal(tryCreate(asCreated(created, "created", ns, v1alpha1.OverlapPolicySelectors)), "existing")
 				Expect(err).NotTo(HaveOccurred(), "the API server must judge the pair, not fail on it")
 				Expect(refused).To(Equal(shape.wantIntersect))
