@@ -19,9 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
 	"github.com/labelgroup/labelgroup-operator/internal/controller"
@@ -53,21 +51,12 @@ var _ = BeforeSuite(func() {
 	clientset, err = kubernetes.NewForConfig(testEnv.Config)
 	Expect(err).NotTo(HaveOccurred())
 
-	mgr, err := ctrl.NewManager(managerConfig(), ctrl.Options{
-		Scheme:                 testEnv.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  controller.CacheOptions(),
-	})
-	Expect(err).NotTo(HaveOccurred())
+	mgr := testEnv.NewManager(managerConfig(), controller.CacheOptions(), "0")
 	recorder := mgr.GetEventRecorder("labelgroup-controller")
 	Expect((&controller.LabelGroupReconciler{Client: mgr.GetClient(), Recorder: recorder}).SetupWithManager(mgr)).To(Succeed())
 	Expect((&controller.PodDisruptionBudgetReconciler{Client: mgr.GetClient(), Recorder: recorder}).SetupWithManager(mgr)).To(Succeed())
 
-	go func() {
-		defer GinkgoRecover()
-		Expect(mgr.Start(ctx)).To(Succeed())
-	}()
+	testenv.RunManager(ctx, mgr)
 })
 
 // managerConfig binds the user "manager" to the rules of config/rbac/role.yaml
