@@ -30,16 +30,12 @@ type pair struct {
 }
 
 // randomPairs draws pairs the way the selector package's differential test
-// does (selectortest.DecodePair of random bytes).
+// does (selectortest.RandomPair).
 func randomPairs(n int) []pair {
 	rng := rand.New(rand.NewPCG(12, 2026))
 	pairs := make([]pair, n)
 	for i := range pairs {
-		data := make([]byte, rng.IntN(18))
-		for j := range data {
-			data[j] = byte(rng.Uint32())
-		}
-		a, b := selectortest.DecodePair(data)
+		a, b := selectortest.RandomPair(rng)
 		pairs[i] = pair{existing: a, created: b, policies: policyPairs[i%len(policyPairs)]}
 	}
 	return pairs

@@ -22,17 +22,13 @@ const differentialPairs = 600
 type pair struct{ existing, created *metav1.LabelSelector }
 
 // randomPairs draws pairs the way the selector package's differential test and
-// the LabelGroup policy's do (selectortest.DecodePair of random bytes), and
-// makes one side null now and then.
+// the LabelGroup policy's do (selectortest.RandomPair), and makes one side
+// null now and then.
 func randomPairs(n int) []pair {
 	rng := rand.New(rand.NewPCG(19, 2026))
 	pairs := make([]pair, n)
 	for i := range pairs {
-		data := make([]byte, rng.IntN(18))
-		for j := range data {
-			data[j] = byte(rng.Uint32())
-		}
-		a, b := selectortest.DecodePair(data)
+		a, b := selectortest.RandomPair(rng)
 		pairs[i] = pair{existing: toMetav1(a), created: toMetav1(b)}
 		switch rng.IntN(16) {
 		case 0:
