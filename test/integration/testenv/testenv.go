@@ -12,6 +12,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	apiruntime "k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -83,6 +84,21 @@ func StartSuite(opts ...Option) (context.Context, *Env) {
 		gomega.Expect(env.Stop()).To(gomega.Succeed())
 	})
 	return ctx, env
+}
+
+// ConfigAs binds user to a ClusterRole of its own name holding rules, and
+// returns a config that acts as user (by impersonation), with those rights
+// and no more.
+func (e *Env) ConfigAs(ctx context.Context, user string, rules []rbacv1.PolicyRule) *rest.Config {
+	gomega.ExpectWithOffset(1, e.Client.Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: rules})).To(gomega.Succeed())
+	gomega.ExpectWithOffset(1, e.Client.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	})).To(gomega.Succeed())
+	config := rest.CopyConfig(e.Config)
+	config.Impersonate = rest.ImpersonationConfig{UserName: user}
+	return config
 }
 
 // NewManager makes a manager that acts as the user cfg authenticates, on the
