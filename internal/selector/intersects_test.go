@@ -109,11 +109,7 @@ func TestIntersectsAgainstBruteForce(t *testing.T) {
 	const pairs = 5000
 	intersecting := 0
 	for range pairs {
-		data := make([]byte, rng.IntN(18))
-		for i := range data {
-			data[i] = byte(rng.Uint32())
-		}
-		a, b := selectortest.DecodePair(data)
+		a, b := selectortest.RandomPair(rng)
 		if checkAgainstOracle(t, a, b) {
 			intersecting++
 		}

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -72,10 +73,8 @@ func membersOf(namespace, name string) func(Gomega) []string {
 // "Status/Reason", or "" while it is unset.
 func conditionOf(namespace, name, conditionType string) func(Gomega) string {
 	return func(g Gomega) string {
-		for _, c := range statusOf(namespace, name)(g).Conditions {
-			if c.Type == conditionType {
-				return string(c.Status) + "/" + c.Reason
-			}
+		if c := meta.FindStatusCondition(statusOf(namespace, name)(g).Conditions, conditionType); c != nil {
+			return string(c.Status) + "/" + c.Reason
 		}
 		return ""
 	}

@@ -6,7 +6,11 @@
 // matchLabels and matchExpressions on one key, and the empty selector.
 package selectortest
 
-import "github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+import (
+	"math/rand/v2"
+
+	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+)
 
 // The small universe: few keys and values make collisions, and so
 // interesting pairs, common. The empty value is a valid label value.
@@ -28,6 +32,15 @@ func DecodePair(data []byte) (a, b v1alpha1.LabelSelector) {
 	a, rest := DecodeSelector(data[1:], int(data[0])%(MaxRequirements+1))
 	b, _ = DecodeSelector(rest, MaxRequirements)
 	return a, b
+}
+
+// RandomPair draws a pair from rng: DecodePair of up to 17 random bytes.
+func RandomPair(rng *rand.Rand) (a, b v1alpha1.LabelSelector) {
+	data := make([]byte, rng.IntN(18))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	return DecodePair(data)
 }
 
 // DecodeSelector reads up to n requirements from data, two bytes each, and

@@ -6,8 +6,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
@@ -54,7 +52,7 @@ var _ = Describe("The policy at the CRD's bounds", func() {
 
 				ns := newNamespace("bounds")
 				Expect(k8sClient.Create(ctx, asCreated(existing, "existing", ns, v1alpha1.OverlapPolicyMembers))).To(Succeed())
-				Expect(clock.sync()).To(Succeed())
+				Expect(clock.Sync()).To(Succeed())
 				refused, err := refusal(tryCreate(asCreated(created, "created", ns, v1alpha1.OverlapPolicySelectors)), "existing")
 				Expect(err).NotTo(HaveOccurred(), "the API server must judge the pair, not fail on it")
 				Expect(refused).To(Equal(shape.wantIntersect))
@@ -94,32 +92,7 @@ var _ = Describe("The policy at the CRD's bounds", func() {
 
 		By("installing it, alone in a namespace of its own, on the API server")
 		ns := newNamespace("naive")
-		naive.Name = "naive-" + ns
-		// Both groups of the pair are Members, so the shipped policy skips them
-		// and only this one judges.
-		naive.Spec.MatchConditions = []admissionregistrationv1.MatchCondition{{
-			Name: "another-group", Expression: "params.metadata.name != object.metadata.name",
-		}}
-		Expect(k8sClient.Create(ctx, naive)).To(Succeed())
-		binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: naive.Name},
-			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
-				PolicyName:        naive.Name,
-				ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
-				ParamRef: &admissionregistrationv1.ParamRef{
-					Selector:                &metav1.LabelSelector{},
-					ParameterNotFoundAction: ptrTo(admissionregistrationv1.AllowAction),
-				},
-				MatchResources: &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
-					MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns},
-				}},
-			},
-		}
-		Expect(k8sClient.Create(ctx, binding)).To(Succeed())
-		DeferCleanup(func() {
-			Expect(k8sClient.Delete(ctx, binding)).To(Succeed())
-			Expect(k8sClient.Delete(ctx, naive)).To(Succeed())
-		})
+		installAlone(naive, ns)
 		Expect(k8sClient.Create(ctx, asCreated(shape.params, "existing", ns, v1alpha1.OverlapPolicyMembers))).To(Succeed())
 
 		var last error

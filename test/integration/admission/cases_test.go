@@ -82,7 +82,7 @@ var _ = Describe("The policy on hand-written pairs", func() {
 		ns := newNamespace("cases")
 		existing := exclusive("frontend", ns).Label("tier", "web").Obj()
 		Expect(k8sClient.Create(ctx, existing)).To(Succeed())
-		Expect(w.sync()).To(Succeed())
+		Expect(w.Sync()).To(Succeed())
 
 		err := tryCreate(builders.MakeGroup("web").Namespace(ns).In("tier", "web", "db").Obj())
 		Expect(apierrors.ReasonForError(err)).To(Equal(metav1.StatusReasonForbidden))
@@ -97,7 +97,7 @@ var _ = Describe("The policy on hand-written pairs", func() {
 		Expect(k8sClient.Delete(ctx, existing)).To(Succeed())
 		existing = builders.MakeGroup("frontend").Namespace(ns).Label("tier", "web").Obj()
 		Expect(k8sClient.Create(ctx, existing)).To(Succeed())
-		Expect(w.sync()).To(Succeed())
+		Expect(w.Sync()).To(Succeed())
 		err = tryCreate(exclusive("web", ns).Label("tier", "web").Obj())
 		Expect(err).To(MatchError(ContainSubstring(`and overlapPolicy Selectors on this group requires`)))
 	})
@@ -105,9 +105,9 @@ var _ = Describe("The policy on hand-written pairs", func() {
 	It("admits the first group of a namespace, and disjoint exclusive groups", func() {
 		ns := newNamespace("cases")
 		Expect(k8sClient.Create(ctx, exclusive("web", ns).Label("tier", "web").Obj())).To(Succeed())
-		Expect(w.sync()).To(Succeed())
+		Expect(w.Sync()).To(Succeed())
 		Expect(k8sClient.Create(ctx, exclusive("db", ns).Label("tier", "db").Obj())).To(Succeed())
-		Expect(w.sync()).To(Succeed())
+		Expect(w.Sync()).To(Succeed())
 		Expect(k8sClient.Create(ctx, exclusive("cache", ns).Label("tier", "cache").Obj())).To(Succeed())
 	})
 
@@ -117,7 +117,7 @@ var _ = Describe("The policy on hand-written pairs", func() {
 		db := exclusive("db", ns).Label("tier", "db").Obj()
 		Expect(k8sClient.Create(ctx, web)).To(Succeed())
 		Expect(k8sClient.Create(ctx, db)).To(Succeed())
-		Expect(w.sync()).To(Succeed())
+		Expect(w.Sync()).To(Succeed())
 
 		By("changing db's selector to one web's intersects")
 		changed := db.DeepCopy()

@@ -3,7 +3,6 @@ package admission
 import (
 	"fmt"
 	"math/rand/v2"
-	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -11,6 +10,7 @@ import (
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 	"github.com/labelgroup/labelgroup-operator/internal/selector"
 	"github.com/labelgroup/labelgroup-operator/internal/selector/selectortest"
+	"github.com/labelgroup/labelgroup-operator/test/integration/admissiontest"
 )
 
 // differentialPairs is how many random pairs the API server judges.
@@ -30,16 +30,12 @@ type pair struct {
 }
 
 // randomPairs draws pairs the way the selector package's differential test
-// does (selectortest.DecodePair of random bytes).
+// does (selectortest.RandomPair).
 func randomPairs(n int) []pair {
 	rng := rand.New(rand.NewPCG(12, 2026))
 	pairs := make([]pair, n)
 	for i := range pairs {
-		data := make([]byte, rng.IntN(18))
-		for j := range data {
-			data[j] = byte(rng.Uint32())
-		}
-		a, b := selectortest.DecodePair(data)
+		a, b := selectortest.RandomPair(rng)
 		pairs[i] = pair{existing: a, created: b, policies: policyPairs[i%len(policyPairs)]}
 	}
 	return pairs
@@ -55,45 +51,16 @@ func intersects(a, b v1alpha1.LabelSelector) bool {
 
 var _ = Describe("The policy's verdict on random pairs of selectors", func() {
 	It("is selector.Intersects, for every pair", func() {
-		const workers = 4
-		pairs := randomPairs(differentialPairs)
-		want := make([]bool, len(pairs))
-		for i, p := range pairs {
-			want[i] = intersects(p.existing, p.created)
-		}
-		got := make([]bool, len(pairs))
-		errs := make([]error, len(pairs))
-		var wg sync.WaitGroup
-		for w := range workers {
-			wk := newWorker()
-			wg.Go(func() {
-				defer GinkgoRecover()
-				for i := w; i < len(pairs); i += workers {
-					p := pairs[i]
-					got[i], errs[i] = wk.verdict(p.existing, p.policies[0], p.created, p.policies[1])
-				}
-			})
-		}
-		wg.Wait()
-
-		refused := 0
-		var mismatches []string
-		for i, p := range pairs {
-			Expect(errs[i]).NotTo(HaveOccurred(), "pair %d", i)
-			if got[i] {
-				refused++
-			}
-			if got[i] != want[i] {
-				mismatches = append(mismatches, fmt.Sprintf("existing %+v (%s), new %+v (%s): refused %v, selector.Intersects %v",
-					p.existing, p.policies[0], p.created, p.policies[1], got[i], want[i]))
-			}
-		}
-		Expect(mismatches).To(BeEmpty())
-		GinkgoWriter.Printf("%d random pairs: %d refused, %d admitted, all as selector.Intersects says\n",
-			len(pairs), refused, len(pairs)-refused)
-		AddReportEntry("differential", fmt.Sprintf("%d pairs, %d refused", len(pairs), refused))
-		// Both answers must be common, or the comparison proves little.
-		Expect(refused).To(BeNumerically(">", len(pairs)/10))
-		Expect(refused).To(BeNumerically("<", len(pairs)*9/10))
+		admissiontest.Differential[pair]{
+			What:   "random pairs",
+			Oracle: func(p pair) bool { return intersects(p.existing, p.created) },
+			NewJudge: func() func(pair) (bool, error) {
+				wk := newWorker()
+				return func(p pair) (bool, error) { return wk.verdict(p.existing, p.policies[0], p.created, p.policies[1]) }
+			},
+			Describe: func(p pair) string {
+				return fmt.Sprintf("existing %+v (%s), new %+v (%s)", p.existing, p.policies[0], p.created, p.policies[1])
+			},
+		}.ExpectAgreement(randomPairs(differentialPairs), 4)
 	})
 })

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	celgo "github.com/google/cel-go/cel"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -19,47 +18,18 @@ import (
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/cel/environment"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
+	"github.com/labelgroup/labelgroup-operator/test/integration/admissiontest"
 )
 
 // admissionDir is config/admission, what `kubectl apply -k` installs.
-func admissionDir() string {
-	_, thisFile, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(thisFile), "..", "..", "..", "config", "admission")
-}
+func admissionDir() string { return admissiontest.ConfigDir("admission") }
 
-// loadAdmission renders config/admission as `kubectl apply -k` does (with
-// kustomize's own library) and decodes, strictly, the policy and the binding,
-// the only two objects it may hold.
+// loadAdmission renders config/admission's policy and binding.
 func loadAdmission() (*admissionregistrationv1.ValidatingAdmissionPolicy, *admissionregistrationv1.ValidatingAdmissionPolicyBinding, error) {
-	resources, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), admissionDir())
-	if err != nil {
-		return nil, nil, fmt.Errorf("kustomize build config/admission: %w", err)
-	}
-	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{}
-	binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
-	decoded := map[string]any{"ValidatingAdmissionPolicy": policy, "ValidatingAdmissionPolicyBinding": binding}
-	if resources.Size() != len(decoded) {
-		return nil, nil, fmt.Errorf("config/admission renders %d objects; the tests expect a policy and a binding", resources.Size())
-	}
-	for _, r := range resources.Resources() {
-		into, ok := decoded[r.GetKind()]
-		if !ok {
-			return nil, nil, fmt.Errorf("config/admission renders a %s; the tests expect a policy and a binding", r.GetKind())
-		}
-		data, err := r.AsYAML()
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := yaml.UnmarshalStrict(data, into); err != nil {
-			return nil, nil, fmt.Errorf("config/admission %s: %w", r.GetKind(), err)
-		}
-	}
-	return policy, binding, nil
+	return admissiontest.Load(admissionDir())
 }
 
 func readYAML(name string, into any) error {

@@ -6,24 +6,13 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // installerClient returns a client acting as user, bound to a ClusterRole
 // with rules.
 func installerClient(user string, rules []rbacv1.PolicyRule) client.Client {
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: rules}
-	ExpectWithOffset(1, k8sClient.Create(ctx, role)).To(Succeed())
-	ExpectWithOffset(1, k8sClient.Create(ctx, &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: user},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
-	})).To(Succeed())
-	config := rest.CopyConfig(testEnv.Config)
-	config.Impersonate = rest.ImpersonationConfig{UserName: user}
-	c, err := client.New(config, client.Options{Scheme: testEnv.Scheme})
+	c, err := client.New(testEnv.ConfigAs(ctx, user, rules), client.Options{Scheme: testEnv.Scheme})
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
 	return c
 }

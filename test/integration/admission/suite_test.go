@@ -34,6 +34,7 @@ func TestAdmission(t *testing.T) {
 var _ = BeforeSuite(func() {
 	ctx, testEnv = testenv.StartSuite()
 	k8sClient = testEnv.Client
+	exclusiveSelectors.Client = k8sClient
 	SetDefaultEventuallyTimeout(30 * time.Second)
 	SetDefaultEventuallyPollingInterval(10 * time.Millisecond)
 

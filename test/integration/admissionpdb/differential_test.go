@@ -3,19 +3,16 @@ package admissionpdb
 import (
 	"fmt"
 	"math/rand/v2"
-	"sync"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 	"github.com/labelgroup/labelgroup-operator/internal/selector"
 	"github.com/labelgroup/labelgroup-operator/internal/selector/selectortest"
+	"github.com/labelgroup/labelgroup-operator/test/integration/admissiontest"
 )
 
 // differentialPairs is how many random pairs the API server judges.
@@ -25,17 +22,13 @@ const differentialPairs = 600
 type pair struct{ existing, created *metav1.LabelSelector }
 
 // randomPairs draws pairs the way the selector package's differential test and
-// the LabelGroup policy's do (selectortest.DecodePair of random bytes), and
-// makes one side null now and then.
+// the LabelGroup policy's do (selectortest.RandomPair), and makes one side
+// null now and then.
 func randomPairs(n int) []pair {
 	rng := rand.New(rand.NewPCG(19, 2026))
 	pairs := make([]pair, n)
 	for i := range pairs {
-		data := make([]byte, rng.IntN(18))
-		for j := range data {
-			data[j] = byte(rng.Uint32())
-		}
-		a, b := selectortest.DecodePair(data)
+		a, b := selectortest.RandomPair(rng)
 		pairs[i] = pair{existing: toMetav1(a), created: toMetav1(b)}
 		switch rng.IntN(16) {
 		case 0:
@@ -80,96 +73,19 @@ func intersects(a, b *metav1.LabelSelector) bool {
 
 var _ = Describe("The policy's verdict on random pairs of budget selectors", func() {
 	It("is selector.Intersects, for every pair", func() {
-		const workers = 4
-		pairs := randomPairs(differentialPairs)
-		want := make([]bool, len(pairs))
-		for i, p := range pairs {
-			want[i] = intersects(p.existing, p.created)
-		}
-		got := make([]bool, len(pairs))
-		errs := make([]error, len(pairs))
-		var wg sync.WaitGroup
-		for w := range workers {
-			wk := newWorker()
-			wg.Go(func() {
-				defer GinkgoRecover()
-				for i := w; i < len(pairs); i += workers {
-					got[i], errs[i] = wk.verdict(pairs[i].existing, pairs[i].created)
+		admissiontest.Differential[pair]{
+			What:   "random pairs of budgets",
+			Oracle: func(p pair) bool { return intersects(p.existing, p.created) },
+			NewJudge: func() func(pair) (bool, error) {
+				w := admissiontest.NewWorker(ctx, exclusiveBudgets, func(name, namespace string) *policyv1.PodDisruptionBudget {
+					return makeBudget(name, namespace, nil)
+				})
+				return func(p pair) (bool, error) {
+					return w.Verdict(func(existing *policyv1.PodDisruptionBudget) { existing.Spec.Selector = p.existing },
+						makeBudget("new", w.Namespace(), p.created))
 				}
-			})
-		}
-		wg.Wait()
-
-		refused := 0
-		var mismatches []string
-		for i, p := range pairs {
-			Expect(errs[i]).NotTo(HaveOccurred(), "pair %d", i)
-			if got[i] {
-				refused++
-			}
-			if got[i] != want[i] {
-				mismatches = append(mismatches, fmt.Sprintf("existing %v, new %v: refused %v, selector.Intersects %v", p.existing, p.created, got[i], want[i]))
-			}
-		}
-		Expect(mismatches).To(BeEmpty())
-		GinkgoWriter.Printf("%d random pairs of budgets: %d refused, %d admitted, all as selector.Intersects says\n", len(pairs), refused, len(pairs)-refused)
-		AddReportEntry("differential", fmt.Sprintf("%d pairs, %d refused", len(pairs), refused))
-		Expect(refused).To(BeNumerically(">", len(pairs)/10))
-		Expect(refused).To(BeNumerically("<", len(pairs)*9/10))
+			},
+			Describe: func(p pair) string { return fmt.Sprintf("existing %v, new %v", p.existing, p.created) },
+		}.ExpectAgreement(randomPairs(differentialPairs), 4)
 	})
 })
-
-// worker checks one pair at a time in a namespace of its own: it makes its
-// single budget "existing" hold one selector, then dry-runs a create of the
-// other beside it. The policy sees budgets through an informer of the API
-// server; a clock budget in a second namespace, bumped after each change and
-// probed until the policy sees the bump, tells when that informer has caught
-// up (it delivers events in order).
-type worker struct {
-	namespace, clockNamespace string
-	existing, clock           *policyv1.PodDisruptionBudget
-	tick                      int
-}
-
-func newWorker() *worker {
-	w := &worker{namespace: newNamespace("pairs"), clockNamespace: newNamespace("clock")}
-	w.existing = makeBudget("existing", w.namespace, nil)
-	ExpectWithOffset(1, k8sClient.Create(ctx, w.existing)).To(Succeed())
-	w.clock = makeBudget("clock", w.clockNamespace, labels("tick", "0"))
-	ExpectWithOffset(1, k8sClient.Create(ctx, w.clock)).To(Succeed())
-	return w
-}
-
-// verdict reports whether the policy refuses a budget with sel created beside
-// an existing budget with existing.
-func (w *worker) verdict(existing, sel *metav1.LabelSelector) (bool, error) {
-	// The existing budget is alone in its namespace: its updates are never refused.
-	w.existing.Spec.Selector = existing
-	if err := k8sClient.Update(ctx, w.existing); err != nil {
-		return false, err
-	}
-	if err := w.sync(); err != nil {
-		return false, err
-	}
-	return refusal(tryCreate(makeBudget("new", w.namespace, sel)), w.existing.Name)
-}
-
-// sync returns once the policy sees every change made before it was called.
-func (w *worker) sync() error {
-	w.tick++
-	tick := fmt.Sprint(w.tick)
-	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"selector":{"matchLabels":{"tick":"`+tick+`"}}}}`))
-	if err := k8sClient.Patch(ctx, w.clock, patch); err != nil {
-		return err
-	}
-	probe := makeBudget("probe", w.clockNamespace, labels("tick", tick))
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		refused, err := refusal(tryCreate(probe.DeepCopy()), "clock")
-		if err != nil || refused {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the policy did not see the clock's tick %s within 30s", tick)
-		}
-	}
-}

@@ -8,29 +8,19 @@ package admissionpdb
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
-	"sigs.k8s.io/yaml"
 
+	"github.com/labelgroup/labelgroup-operator/test/integration/admissiontest"
 	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
 )
-
-const policyName = "labelgroup-exclusive-pod-disruption-budgets"
 
 var (
 	ctx       context.Context
@@ -49,6 +39,7 @@ func TestAdmissionPDB(t *testing.T) {
 var _ = BeforeSuite(func() {
 	ctx, testEnv = testenv.StartSuite()
 	k8sClient = testEnv.Client
+	exclusiveBudgets.Client = k8sClient
 	SetDefaultEventuallyTimeout(30 * time.Second)
 	SetDefaultEventuallyPollingInterval(10 * time.Millisecond)
 
@@ -60,34 +51,18 @@ var _ = BeforeSuite(func() {
 	}))).To(Succeed())
 
 	By("installing config/admission-pdb")
-	policy, binding := loadAdmissionPDB()
-	Expect(k8sClient.Create(ctx, policy)).To(Succeed())
-	Expect(k8sClient.Create(ctx, binding)).To(Succeed())
-	ns := newNamespace("probe")
-	Expect(k8sClient.Create(ctx, makeBudget("existing", ns, &metav1.LabelSelector{}))).To(Succeed())
-	Eventually(func() error { return tryCreate(makeBudget("probe", ns, &metav1.LabelSelector{})) }).
-		Should(BeRefusedNaming("existing"))
+	policy, binding, err := admissiontest.Load(admissiontest.ConfigDir("admission-pdb"))
+	Expect(err).NotTo(HaveOccurred())
+	exclusiveBudgets.Install(ctx, policy, binding)
 })
 
-// loadAdmissionPDB renders config/admission-pdb as `kubectl apply -k` does and
-// decodes, strictly, its policy and binding, the only two objects it may hold.
-func loadAdmissionPDB() (*admissionregistrationv1.ValidatingAdmissionPolicy, *admissionregistrationv1.ValidatingAdmissionPolicyBinding) {
-	_, thisFile, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(thisFile), "..", "..", "..", "config", "admission-pdb")
-	resources, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
-	Expect(err).NotTo(HaveOccurred(), "kustomize build config/admission-pdb")
-	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{}
-	binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
-	decoded := map[string]any{"ValidatingAdmissionPolicy": policy, "ValidatingAdmissionPolicyBinding": binding}
-	Expect(resources.Size()).To(Equal(len(decoded)), "config/admission-pdb renders a policy and a binding")
-	for _, r := range resources.Resources() {
-		into, ok := decoded[r.GetKind()]
-		Expect(ok).To(BeTrue(), "config/admission-pdb renders a %s", r.GetKind())
-		data, err := r.AsYAML()
-		Expect(err).NotTo(HaveOccurred())
-		Expect(yaml.UnmarshalStrict(data, into)).To(Succeed())
-	}
-	return policy, binding
+// exclusiveBudgets is config/admission-pdb's policy, as the specs meet it.
+var exclusiveBudgets = &admissiontest.Policy[*policyv1.PodDisruptionBudget]{
+	Name: "labelgroup-exclusive-pod-disruption-budgets",
+	Kind: "PodDisruptionBudget",
+	Selecting: func(name, namespace string, keyValues ...string) *policyv1.PodDisruptionBudget {
+		return makeBudget(name, namespace, labels(keyValues...))
+	},
 }
 
 func newNamespace(prefix string) string { return testenv.NewNamespace(ctx, k8sClient, prefix) }
@@ -110,34 +85,7 @@ func makeBudget(name, namespace string, sel *metav1.LabelSelector) *policyv1.Pod
 
 // tryCreate sends a server-side dry-run create, which runs admission in full
 // and stores nothing.
-func tryCreate(pdb *policyv1.PodDisruptionBudget) error {
-	return k8sClient.Create(ctx, pdb, client.DryRunAll)
-}
-
-// refusal tells the policy's refusal naming other from an admission and from
-// any other error.
-func refusal(err error, other string) (refused bool, _ error) {
-	if err == nil {
-		return false, nil
-	}
-	if apierrors.IsForbidden(err) &&
-		strings.Contains(err.Error(), "ValidatingAdmissionPolicy '"+policyName+"'") &&
-		strings.Contains(err.Error(), `intersects the selector of PodDisruptionBudget "`+other+`"`) {
-		return true, nil
-	}
-	return false, fmt.Errorf("want the policy's refusal naming %q or nothing, got: %w", other, err)
-}
+func tryCreate(pdb *policyv1.PodDisruptionBudget) error { return exclusiveBudgets.TryCreate(ctx, pdb) }
 
 // BeRefusedNaming succeeds on the policy's Forbidden naming the budget other.
-func BeRefusedNaming(other string) OmegaMatcher {
-	return WithTransform(func(err error) error {
-		refused, unexpected := refusal(err, other)
-		if unexpected != nil {
-			return unexpected
-		}
-		if !refused {
-			return fmt.Errorf("admitted")
-		}
-		return nil
-	}, Succeed())
-}
+func BeRefusedNaming(other string) OmegaMatcher { return exclusiveBudgets.BeRefusedNaming(other) }

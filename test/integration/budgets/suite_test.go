@@ -16,12 +16,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
 	"github.com/labelgroup/labelgroup-operator/internal/controller"
@@ -53,21 +50,12 @@ var _ = BeforeSuite(func() {
 	clientset, err = kubernetes.NewForConfig(testEnv.Config)
 	Expect(err).NotTo(HaveOccurred())
 
-	mgr, err := ctrl.NewManager(managerConfig(), ctrl.Options{
-		Scheme:                 testEnv.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  controller.CacheOptions(),
-	})
-	Expect(err).NotTo(HaveOccurred())
+	mgr := testEnv.NewManager(managerConfig(), controller.CacheOptions(), "0")
 	recorder := mgr.GetEventRecorder("labelgroup-controller")
 	Expect((&controller.LabelGroupReconciler{Client: mgr.GetClient(), Recorder: recorder}).SetupWithManager(mgr)).To(Succeed())
 	Expect((&controller.PodDisruptionBudgetReconciler{Client: mgr.GetClient(), Recorder: recorder}).SetupWithManager(mgr)).To(Succeed())
 
-	go func() {
-		defer GinkgoRecover()
-		Expect(mgr.Start(ctx)).To(Succeed())
-	}()
+	testenv.RunManager(ctx, mgr)
 })
 
 // managerConfig binds the user "manager" to the rules of config/rbac/role.yaml
@@ -84,14 +72,5 @@ func managerConfig() *rest.Config {
 		Expect(yaml.UnmarshalStrict(data, &role)).To(Succeed(), file)
 		rules = append(rules, role.Rules...)
 	}
-	const user = "manager"
-	Expect(k8sClient.Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: rules})).To(Succeed())
-	Expect(k8sClient.Create(ctx, &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: user},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
-	})).To(Succeed())
-	config := rest.CopyConfig(testEnv.Config)
-	config.Impersonate = rest.ImpersonationConfig{UserName: user}
-	return config
+	return testEnv.ConfigAs(ctx, "manager", rules)
 }

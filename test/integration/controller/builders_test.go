@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/common/model"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -68,10 +69,8 @@ func statusOf(namespace, name string) func(g Gomega) v1alpha1.LabelGroupStatus {
 // condition returns the status of one condition of a group, "" if unset.
 func condition(namespace, name, conditionType string) func(g Gomega) string {
 	return func(g Gomega) string {
-		for _, c := range statusOf(namespace, name)(g).Conditions {
-			if c.Type == conditionType {
-				return string(c.Status) + "/" + c.Reason
-			}
+		if c := meta.FindStatusCondition(statusOf(namespace, name)(g).Conditions, conditionType); c != nil {
+			return string(c.Status) + "/" + c.Reason
 		}
 		return ""
 	}

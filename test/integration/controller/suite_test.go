@@ -9,9 +9,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/labelgroup/labelgroup-operator/internal/controller"
 	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
@@ -44,23 +42,14 @@ var _ = BeforeSuite(func() {
 
 	metricsAddr := testenv.FreeLocalAddress()
 	metricsURL = fmt.Sprintf("http://%s/metrics", metricsAddr)
-	mgr, err := ctrl.NewManager(managerConfig, ctrl.Options{
-		Scheme:                 testEnv.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
-		HealthProbeBindAddress: "0",
-		Cache:                  controller.CacheOptions(),
-	})
-	Expect(err).NotTo(HaveOccurred())
+	mgr := testEnv.NewManager(managerConfig, controller.CacheOptions(), metricsAddr)
 	// The shipped defaults, but for the status limits.
 	reconciler := controller.NewLabelGroupReconciler(mgr.GetClient(), mgr.GetEventRecorder("labelgroup-controller"))
 	reconciler.MemberLimit = memberLimit
 	reconciler.OverlapLimit = overlapLimit
 	Expect(reconciler.SetupWithManager(mgr)).To(Succeed())
 
-	go func() {
-		defer GinkgoRecover()
-		Expect(mgr.Start(ctx)).To(Succeed())
-	}()
+	testenv.RunManager(ctx, mgr)
 })
 
 // The manager's writes, counted by the API server, are all of the kinds the

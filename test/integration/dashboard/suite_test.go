@@ -14,9 +14,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 	"github.com/labelgroup/labelgroup-operator/internal/controller"
@@ -48,13 +46,7 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(func() { debug.SetMemoryLimit(previous) })
 
 	metricsAddr = testenv.FreeLocalAddress()
-	mgr, err := ctrl.NewManager(testEnv.Config, ctrl.Options{
-		Scheme:                 testEnv.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
-		HealthProbeBindAddress: "0",
-		Cache:                  controller.CacheOptions(),
-	})
-	Expect(err).NotTo(HaveOccurred())
+	mgr := testEnv.NewManager(testEnv.Config, controller.CacheOptions(), metricsAddr)
 	Expect((&controller.LabelGroupReconciler{
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("labelgroup-controller"),
@@ -64,10 +56,7 @@ var _ = BeforeSuite(func() {
 		MemberLimit:  v1alpha1.MaxStatusMembers + 1,
 		OverlapLimit: 100,
 	}).SetupWithManager(mgr)).To(Succeed())
-	go func() {
-		defer GinkgoRecover()
-		Expect(mgr.Start(ctx)).To(Succeed())
-	}()
+	testenv.RunManager(ctx, mgr)
 
 	prom = startPrometheus(metricsAddr)
 })

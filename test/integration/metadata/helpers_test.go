@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
@@ -81,10 +82,8 @@ func metadataStatus(namespace, name string) func(g Gomega) *v1alpha1.MemberMetad
 // condition returns "Status/Reason" of a group's condition, "" if unset.
 func condition(namespace, name, conditionType string) func(g Gomega) string {
 	return func(g Gomega) string {
-		for _, c := range groupOf(namespace, name)(g).Status.Conditions {
-			if c.Type == conditionType {
-				return string(c.Status) + "/" + c.Reason
-			}
+		if c := meta.FindStatusCondition(groupOf(namespace, name)(g).Status.Conditions, conditionType); c != nil {
+			return string(c.Status) + "/" + c.Reason
 		}
 		return ""
 	}
@@ -92,10 +91,8 @@ func condition(namespace, name, conditionType string) func(g Gomega) string {
 
 func conditionMessage(namespace, name, conditionType string) func(g Gomega) string {
 	return func(g Gomega) string {
-		for _, c := range groupOf(namespace, name)(g).Status.Conditions {
-			if c.Type == conditionType {
-				return c.Message
-			}
+		if c := meta.FindStatusCondition(groupOf(namespace, name)(g).Status.Conditions, conditionType); c != nil {
+			return c.Message
 		}
 		return ""
 	}

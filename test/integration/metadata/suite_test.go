@@ -8,9 +8,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/labelgroup/labelgroup-operator/internal/controller"
 	"github.com/labelgroup/labelgroup-operator/test/integration/testenv"
@@ -34,23 +32,14 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 
 	memberMetadata := &controller.MemberMetadata{Concurrency: controller.DefaultStampConcurrency}
-	mgr, err := ctrl.NewManager(managerConfig, ctrl.Options{
-		Scheme:                 testEnv.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  controller.CacheOptionsWithMemberMetadata(memberMetadata),
-	})
-	Expect(err).NotTo(HaveOccurred())
+	mgr := testEnv.NewManager(managerConfig, controller.CacheOptionsWithMemberMetadata(memberMetadata), "0")
 	// The shipped defaults, but for a status member limit small enough to cross.
 	reconciler := controller.NewLabelGroupReconciler(mgr.GetClient(), mgr.GetEventRecorder("labelgroup-controller"))
 	reconciler.MemberLimit = 10
 	reconciler.MemberMetadata = memberMetadata
 	Expect(reconciler.SetupWithManager(mgr)).To(Succeed())
 
-	go func() {
-		defer GinkgoRecover()
-		Expect(mgr.Start(ctx)).To(Succeed())
-	}()
+	testenv.RunManager(ctx, mgr)
 })
 
 // The manager's writes, counted by the API server, are all of the kinds the

@@ -12,14 +12,19 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	apiruntime "k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	groupingv1alpha1 "github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 )
@@ -79,6 +84,45 @@ func StartSuite(opts ...Option) (context.Context, *Env) {
 		gomega.Expect(env.Stop()).To(gomega.Succeed())
 	})
 	return ctx, env
+}
+
+// ConfigAs binds user to a ClusterRole of its own name holding rules, and
+// returns a config that acts as user (by impersonation), with those rights
+// and no more.
+func (e *Env) ConfigAs(ctx context.Context, user string, rules []rbacv1.PolicyRule) *rest.Config {
+	gomega.ExpectWithOffset(1, e.Client.Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: rules})).To(gomega.Succeed())
+	gomega.ExpectWithOffset(1, e.Client.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	})).To(gomega.Succeed())
+	config := rest.CopyConfig(e.Config)
+	config.Impersonate = rest.ImpersonationConfig{UserName: user}
+	return config
+}
+
+// NewManager makes a manager that acts as the user cfg authenticates, on the
+// suite's scheme, with cacheOptions as its cache options and no health
+// probes; its metrics server listens on metricsAddr, "0" for none.
+func (e *Env) NewManager(cfg *rest.Config, cacheOptions cache.Options, metricsAddr string) manager.Manager {
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 e.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
+		HealthProbeBindAddress: "0",
+		Cache:                  cacheOptions,
+	})
+	gomega.ExpectWithOffset(1, err).NotTo(gomega.HaveOccurred())
+	return mgr
+}
+
+// RunManager starts mgr in the background until ctx is cancelled (for a
+// suite's manager, when the suite ends), and fails the suite if it stops with
+// an error.
+func RunManager(ctx context.Context, mgr manager.Manager) {
+	go func() {
+		defer ginkgo.GinkgoRecover()
+		gomega.Expect(mgr.Start(ctx)).To(gomega.Succeed())
+	}()
 }
 
 // NewNamespace creates a namespace named prefix-<random> for the current spec
