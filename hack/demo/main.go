@@ -70,13 +70,28 @@ func run(crdDir, dir string, command []string) (int, error) {
 	}
 
 	// Ctrl-C reaches the command from the terminal; this process only waits
-	// for it to end, then stops the control plane. (Caught, not ignored: an
-	// ignored signal would stay ignored in the command.)
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT)
+	// for it to end, then stops the control plane. A SIGTERM, which may be
+	// sent to this process alone (a supervisor, timeout), is passed on to the
+	// command, so that the control plane is stopped either way and no etcd or
+	// API server outlives the demo. (Caught, not ignored: an ignored signal
+	// would stay ignored in the command.)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(signals)
 	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath, "DEMO_DIR="+dir)
-	err = cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	go func() {
+		for s := range signals {
+			if s == syscall.SIGTERM {
+				_ = cmd.Process.Signal(s)
+			}
+		}
+	}()
+	err = cmd.Wait()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		if status, ok := exit.Sys().(syscall.WaitStatus); ok && status.Signaled() {
