@@ -23,7 +23,7 @@ import (
 // members, as in the main run.
 func (r *run) writeCost(ctx context.Context) error {
 	logf("starting the control plane")
-	cfg, err := r.startControlPlane(ctx)
+	cfg, err := r.startCluster()
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func (r *run) run(ctx context.Context) error {
 	p := r.p
 	r.out = os.Stdout
 	logf("starting the control plane and kwok")
-	cfg, err := r.startControlPlane(ctx)
+	cfg, err := r.startCluster()
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-// Command benchscale measures labelgroup-operator against the closest thing
+// bench (scale bench) measures labelgroup-operator against the closest thing
 // Kubernetes has to it, the EndpointSlice controller, in one run on one local
 // control plane: both record which pods a selector picks.
 //
@@ -11,6 +11,7 @@
 // tool took to get every record right, what CPU it used (/proc/<pid>/stat) and
 // what memory it held (/proc/<pid>/status), with the ratios. See
 // docs/performance.md.
+
 package main
 
 import (
@@ -18,7 +19,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -28,17 +28,13 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
 	"github.com/labelgroup/labelgroup-operator/internal/outage"
 )
 
@@ -63,33 +59,34 @@ type params struct {
 	kubeconfig                                string
 }
 
-func parseParams() params {
+func parseParams(args []string) params {
 	var p params
-	flag.StringVar(&p.assets, "assets", os.Getenv("KUBEBUILDER_ASSETS"), "directory of etcd, kube-apiserver and kube-controller-manager")
-	flag.StringVar(&p.kwok, "kwok", "bin/kwok", "the kwok binary")
-	flag.StringVar(&p.operatorBin, "operator", "bin/manager", "the operator's manager binary")
-	flag.StringVar(&p.crdDir, "crd-dir", "config/crd/bases", "the LabelGroup CRD")
-	flag.StringVar(&p.outDir, "out-dir", "bin/bench-scale", "logs, kubeconfig and profiles of the run")
-	flag.StringVar(&p.operatorArgs, "operator-args", "", "more flags for the operator, space-separated")
-	flag.IntVar(&p.pods, "pods", 10000, "pods in all")
-	flag.IntVar(&p.groups, "groups", 200, "groups per namespace: a headless Service and a LabelGroup each")
-	flag.IntVar(&p.namespaces, "namespaces", 1, "namespaces the pods and groups are spread over")
-	flag.IntVar(&p.nodes, "nodes", 50, "kwok nodes the pods are spread over")
-	flag.Float64Var(&p.relabelShare, "relabel-share", 0.2, "share of the pods relabelled into the next group, as fast as the API server takes them")
-	flag.IntVar(&p.memberLimit, "member-limit", 100, "the operator's --status-member-limit")
-	flag.IntVar(&p.kcmQPS, "kcm-qps", 5000, "kube-controller-manager's --kube-api-qps and --kube-api-burst (its default, 20, would measure its rate limiter)")
-	flag.IntVar(&p.writeCost, "write-cost", 0, "instead of the comparison, time this many writes of each tool's kind on an idle control plane and report the API server's CPU per write")
-	flag.BoolVar(&p.solo, "solo", true, "then time a second set of new selectors with each tool resumed alone, the other paused")
-	flag.IntVar(&p.singleEvents, "single-events", 0, "then relabel this many pods one at a time, each waiting for both tools (the cost of one pod event)")
-	flag.IntVar(&p.churnRate, "churn-rate", 0, "then relabel this many pods per second for --churn-duration")
-	flag.DurationVar(&p.churnDuration, "churn-duration", 60*time.Second, "how long the churn lasts")
-	flag.DurationVar(&p.outage, "apiserver-outage", 0, "then stop kube-apiserver this long, start it again and relabel --outage-relabels pods (see outage.go)")
-	flag.IntVar(&p.outageRelabels, "outage-relabels", 20, "pods relabelled right after the API server's return")
-	flag.DurationVar(&p.profile, "profile", 0, "take a CPU profile of the operator this long from the creation of the selectors (into --out-dir)")
-	flag.DurationVar(&p.timeout, "timeout", 10*time.Minute, "give up on a phase after this long")
-	flag.StringVar(&p.informer, "informer", "", "internal: run only a metadata-only pod informer (bare or strip-managed-fields) with --informer-kubeconfig")
-	flag.StringVar(&p.kubeconfig, "informer-kubeconfig", "", "internal: the kubeconfig of --informer")
-	flag.Parse()
+	flags := flag.NewFlagSet("scale bench", flag.ExitOnError)
+	flags.StringVar(&p.assets, "assets", os.Getenv("KUBEBUILDER_ASSETS"), "directory of etcd, kube-apiserver and kube-controller-manager")
+	flags.StringVar(&p.kwok, "kwok", "bin/kwok", "the kwok binary")
+	flags.StringVar(&p.operatorBin, "operator", "bin/manager", "the operator's manager binary")
+	flags.StringVar(&p.crdDir, "crd-dir", "config/crd/bases", "the LabelGroup CRD")
+	flags.StringVar(&p.outDir, "out-dir", "bin/bench-scale", "logs, kubeconfig and profiles of the run")
+	flags.StringVar(&p.operatorArgs, "operator-args", "", "more flags for the operator, space-separated")
+	flags.IntVar(&p.pods, "pods", 10000, "pods in all")
+	flags.IntVar(&p.groups, "groups", 200, "groups per namespace: a headless Service and a LabelGroup each")
+	flags.IntVar(&p.namespaces, "namespaces", 1, "namespaces the pods and groups are spread over")
+	flags.IntVar(&p.nodes, "nodes", 50, "kwok nodes the pods are spread over")
+	flags.Float64Var(&p.relabelShare, "relabel-share", 0.2, "share of the pods relabelled into the next group, as fast as the API server takes them")
+	flags.IntVar(&p.memberLimit, "member-limit", 100, "the operator's --status-member-limit")
+	flags.IntVar(&p.kcmQPS, "kcm-qps", 5000, "kube-controller-manager's --kube-api-qps and --kube-api-burst (its default, 20, would measure its rate limiter)")
+	flags.IntVar(&p.writeCost, "write-cost", 0, "instead of the comparison, time this many writes of each tool's kind on an idle control plane and report the API server's CPU per write")
+	flags.BoolVar(&p.solo, "solo", true, "then time a second set of new selectors with each tool resumed alone, the other paused")
+	flags.IntVar(&p.singleEvents, "single-events", 0, "then relabel this many pods one at a time, each waiting for both tools (the cost of one pod event)")
+	flags.IntVar(&p.churnRate, "churn-rate", 0, "then relabel this many pods per second for --churn-duration")
+	flags.DurationVar(&p.churnDuration, "churn-duration", 60*time.Second, "how long the churn lasts")
+	flags.DurationVar(&p.outage, "apiserver-outage", 0, "then stop kube-apiserver this long, start it again and relabel --outage-relabels pods (see outage.go)")
+	flags.IntVar(&p.outageRelabels, "outage-relabels", 20, "pods relabelled right after the API server's return")
+	flags.DurationVar(&p.profile, "profile", 0, "take a CPU profile of the operator this long from the creation of the selectors (into --out-dir)")
+	flags.DurationVar(&p.timeout, "timeout", 10*time.Minute, "give up on a phase after this long")
+	flags.StringVar(&p.informer, "informer", "", "internal: run only a metadata-only pod informer (bare or strip-managed-fields) with --informer-kubeconfig")
+	flags.StringVar(&p.kubeconfig, "informer-kubeconfig", "", "internal: the kubeconfig of --informer")
+	_ = flags.Parse(args) // ExitOnError
 	if p.informer == "" && (p.pods < 1 || p.groups < 2 || p.namespaces < 1 || p.nodes < 1 || p.relabelShare < 0 || p.relabelShare > 1) {
 		fatalf("need --pods >= 1, --groups >= 2, --namespaces >= 1, --nodes >= 1 and 0 <= --relabel-share <= 1")
 	}
@@ -105,8 +102,9 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "benchscale: %s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
 }
 
-func main() {
-	p := parseParams()
+// bench runs scale bench with the command line args.
+func bench(args []string) {
+	p := parseParams(args)
 	ctrllog.SetLogger(zap.New(zap.Level(zapcore.WarnLevel), zap.StacktraceLevel(zapcore.PanicLevel), zap.ConsoleEncoder()))
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer cancel()
@@ -132,88 +130,39 @@ func main() {
 
 // run is one measurement: the control plane, the processes and the results.
 type run struct {
-	p          params
-	env        *envtest.Environment
-	kubeconfig string
-	procs      []*process
-	kcm, op    *process
-	floors     [2]*process // bare, strip-managed-fields
-	pprofAddr  string
-	w          *workload
-	tr         *tracker
-	out        io.Writer
-	auditLog   string
+	*controlPlane
+	p         params
+	kcm, op   *process
+	floors    [2]*process // bare, strip-managed-fields
+	pprofAddr string
+	w         *workload
+	tr        *tracker
+	out       io.Writer
+	auditLog  string
 }
 
-func (r *run) stop() {
-	for i := len(r.procs) - 1; i >= 0; i-- {
-		r.procs[i].stop()
-	}
-	if r.env != nil {
-		_ = r.env.Stop()
-	}
-}
-
-func (r *run) start(name, bin string, args ...string) (*process, error) {
-	p, err := startProcess(name, filepath.Join(r.p.outDir, "logs"), bin, args...)
-	if err == nil {
-		r.procs = append(r.procs, p)
-	}
-	return p, err
-}
-
-// startControlPlane starts etcd, kube-apiserver and kwok, and writes the admin
-// kubeconfig every process uses.
-func (r *run) startControlPlane(ctx context.Context) (*rest.Config, error) {
-	logs := filepath.Join(r.p.outDir, "logs")
-	if err := os.MkdirAll(logs, 0o755); err != nil {
-		return nil, err
-	}
-	etcdLog, err := os.Create(filepath.Join(logs, "etcd.log"))
-	if err != nil {
-		return nil, err
-	}
-	apiLog, err := os.Create(filepath.Join(logs, "kube-apiserver.log"))
-	if err != nil {
-		return nil, err
-	}
-	r.env = &envtest.Environment{
-		BinaryAssetsDirectory:    r.p.assets,
-		ControlPlaneStartTimeout: time.Minute,
-		CRDDirectoryPaths:        []string{r.p.crdDir},
-		ErrorIfCRDPathMissing:    true,
-	}
-	r.env.ControlPlane.Etcd = &envtest.Etcd{Out: etcdLog, Err: etcdLog}
-	api := r.env.ControlPlane.GetAPIServer()
-	api.Out, api.Err = apiLog, apiLog
-	if err := r.prepareOutage(api); err != nil {
-		return nil, err
-	}
-	os.Setenv("KUBEBUILDER_ASSETS", r.p.assets)
-	cfg, err := r.env.Start()
-	if err != nil {
-		return nil, fmt.Errorf("control plane: %w", err)
-	}
-	r.kubeconfig = filepath.Join(r.p.outDir, "kubeconfig")
-	if err := os.WriteFile(r.kubeconfig, r.env.KubeConfig, 0o600); err != nil {
+// startCluster starts etcd, kube-apiserver and kwok.
+func (r *run) startCluster() (*rest.Config, error) {
+	var err error
+	if r.controlPlane, err = startControlPlane(r.p.assets, r.p.crdDir, r.p.outDir, r.prepareOutage); err != nil {
 		return nil, err
 	}
 	stages := filepath.Join(r.p.outDir, "kwok-stages.yaml")
 	if err := os.WriteFile(stages, kwokStages, 0o644); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	addr, err := freeAddress()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.start("kwok", r.p.kwok, "--kubeconfig="+r.kubeconfig, "--config="+stages,
+	if _, err := r.start("kwok", nil, r.p.kwok, "--kubeconfig="+r.kubeconfig, "--config="+stages,
 		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-		"--server-address=127.0.0.1:"+port); err != nil {
+		"--server-address="+addr); err != nil {
 		return nil, err
 	}
 	// No client-side rate limit: the harness must not be what is measured.
-	cfg.QPS, cfg.Burst = -1, 0
-	return cfg, nil
+	r.cfg.QPS, r.cfg.Burst = -1, 0
+	return r.cfg, nil
 }
 
 // startTools starts the EndpointSlice controller, the operator and the floor
@@ -221,24 +170,21 @@ func (r *run) startControlPlane(ctx context.Context) (*rest.Config, error) {
 func (r *run) startTools() error {
 	var err error
 	qps := fmt.Sprint(r.p.kcmQPS)
-	r.kcm, err = r.start("kube-controller-manager", filepath.Join(r.p.assets, "kube-controller-manager"),
+	r.kcm, err = r.start("kube-controller-manager", nil, filepath.Join(r.p.assets, "kube-controller-manager"),
 		"--kubeconfig="+r.kubeconfig, "--controllers=endpointslice-controller", "--leader-elect=false",
 		"--secure-port=0", "--kube-api-qps="+qps, "--kube-api-burst="+qps)
 	if err != nil {
 		return err
 	}
-	args := []string{"--kubeconfig=" + r.kubeconfig, "--metrics-bind-address=0", "--health-probe-bind-address=0",
-		fmt.Sprintf("--status-member-limit=%d", r.p.memberLimit)}
+	args := []string{"--metrics-bind-address=0", fmt.Sprintf("--status-member-limit=%d", r.p.memberLimit)}
 	if r.p.profile > 0 {
-		port, err := freePort()
-		if err != nil {
+		if r.pprofAddr, err = freeAddress(); err != nil {
 			return err
 		}
-		r.pprofAddr = "127.0.0.1:" + port
 		args = append(args, "--pprof-bind-address="+r.pprofAddr)
 	}
 	args = append(args, strings.Fields(r.p.operatorArgs)...)
-	if r.op, err = r.start("labelgroup-operator", r.p.operatorBin, args...); err != nil {
+	if r.op, err = r.startManager(r.p.operatorBin, nil, args...); err != nil {
 		return err
 	}
 	self, err := os.Executable()
@@ -246,18 +192,8 @@ func (r *run) startTools() error {
 		return err
 	}
 	for i, mode := range []string{"bare", "strip-managed-fields"} {
-		if r.floors[i], err = r.start("floor-informer-"+mode, self, "--informer="+mode, "--informer-kubeconfig="+r.kubeconfig); err != nil {
+		if r.floors[i], err = r.start("floor-informer-"+mode, nil, self, "bench", "--informer="+mode, "--informer-kubeconfig="+r.kubeconfig); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-// checkAlive fails when a process the run depends on has died.
-func (r *run) checkAlive() error {
-	for _, p := range r.procs {
-		if p.exited() {
-			return fmt.Errorf("%s exited (see %s)", p.name, filepath.Join(r.p.outDir, "logs", p.name+".log"))
 		}
 	}
 	return nil
@@ -271,15 +207,6 @@ func (r *run) settle(ctx context.Context, d time.Duration) error {
 	case <-time.After(d):
 	}
 	return r.checkAlive()
-}
-
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port), nil
 }
 
 // fetchProfile saves the operator's pprof endpoint path into the out dir.
@@ -318,11 +245,8 @@ func (r *run) fetchAPIServerProfile(ctx context.Context, seconds int, name strin
 }
 
 func (r *run) clients(cfg *rest.Config) (kubernetes.Interface, client.Client, cache.Cache, error) {
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return nil, nil, nil, err
-	}
-	if err := v1alpha1.AddToScheme(scheme); err != nil {
+	scheme, err := newScheme()
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	kube, err := kubernetes.NewForConfig(cfg)
