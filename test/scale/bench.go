@@ -1,17 +1,3 @@
-// bench (scale bench) measures labelgroup-operator against the closest thing
-// Kubernetes has to it, the EndpointSlice controller, in one run on one local
-// control plane: both record which pods a selector picks.
-//
-// It starts etcd and kube-apiserver (envtest), kwok with its own fast stages
-// (fake nodes; pods on them become Running and Ready with an IP),
-// kube-controller-manager running only the EndpointSlice controller, the
-// operator built from this tree, and two bare metadata-only pod informers (the
-// memory floor). It then creates the pods, a headless Service and a LabelGroup
-// with the same selector per group, and relabels pods, and prints how long each
-// tool took to get every record right, what CPU it used (/proc/<pid>/stat) and
-// what memory it held (/proc/<pid>/status), with the ratios. See
-// docs/performance.md.
-
 package main
 
 import (
@@ -40,33 +26,31 @@ import (
 
 // params are the command line.
 type params struct {
-	assets, kwok, operatorBin, crdDir, outDir string
-	operatorArgs                              string
-	pods, groups, namespaces, nodes           int
-	relabelShare                              float64
-	memberLimit                               int
-	kcmQPS                                    int
-	singleEvents                              int
-	churnRate                                 int
-	churnDuration                             time.Duration
-	outage                                    time.Duration
-	outageRelabels                            int
-	profile                                   time.Duration
-	solo                                      bool
-	writeCost                                 int
-	timeout                                   time.Duration
-	informer                                  string // internal: run a floor informer
-	kubeconfig                                string
+	planeFlags
+	kwok, operatorBin, operatorArgs string
+	pods, groups, namespaces, nodes int
+	relabelShare                    float64
+	memberLimit                     int
+	kcmQPS                          int
+	singleEvents                    int
+	churnRate                       int
+	churnDuration                   time.Duration
+	outage                          time.Duration
+	outageRelabels                  int
+	profile                         time.Duration
+	solo                            bool
+	writeCost                       int
+	timeout                         time.Duration
+	informer                        string // internal: run a floor informer
+	kubeconfig                      string
 }
 
 func parseParams(args []string) params {
 	var p params
 	flags := flag.NewFlagSet("scale bench", flag.ExitOnError)
-	flags.StringVar(&p.assets, "assets", os.Getenv("KUBEBUILDER_ASSETS"), "directory of etcd, kube-apiserver and kube-controller-manager")
+	p.planeFlags.register(flags, "bin/bench-scale")
 	flags.StringVar(&p.kwok, "kwok", "bin/kwok", "the kwok binary")
 	flags.StringVar(&p.operatorBin, "operator", "bin/manager", "the operator's manager binary")
-	flags.StringVar(&p.crdDir, "crd-dir", "config/crd/bases", "the LabelGroup CRD")
-	flags.StringVar(&p.outDir, "out-dir", "bin/bench-scale", "logs, kubeconfig and profiles of the run")
 	flags.StringVar(&p.operatorArgs, "operator-args", "", "more flags for the operator, space-separated")
 	flags.IntVar(&p.pods, "pods", 10000, "pods in all")
 	flags.IntVar(&p.groups, "groups", 200, "groups per namespace: a headless Service and a LabelGroup each")
@@ -102,7 +86,19 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "benchscale: %s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
 }
 
-// bench runs scale bench with the command line args.
+// bench (scale bench) measures labelgroup-operator against the closest thing
+// Kubernetes has to it, the EndpointSlice controller, in one run on one local
+// control plane: both record which pods a selector picks.
+//
+// It starts etcd and kube-apiserver (envtest), kwok with its own fast stages
+// (fake nodes; pods on them become Running and Ready with an IP),
+// kube-controller-manager running only the EndpointSlice controller, the
+// operator built from this tree, and two bare metadata-only pod informers (the
+// memory floor). It then creates the pods, a headless Service and a LabelGroup
+// with the same selector per group, and relabels pods, and prints how long each
+// tool took to get every record right, what CPU it used (/proc/<pid>/stat) and
+// what memory it held (/proc/<pid>/status), with the ratios. See
+// docs/performance.md.
 func bench(args []string) {
 	p := parseParams(args)
 	ctrllog.SetLogger(zap.New(zap.Level(zapcore.WarnLevel), zap.StacktraceLevel(zapcore.PanicLevel), zap.ConsoleEncoder()))
@@ -141,28 +137,30 @@ type run struct {
 	auditLog  string
 }
 
-// startCluster starts etcd, kube-apiserver and kwok.
-func (r *run) startCluster() (*rest.Config, error) {
+// startCluster starts etcd, kube-apiserver and kwok, and returns the
+// harness's clients.
+func (r *run) startCluster() (kubernetes.Interface, client.Client, cache.Cache, error) {
+	logf("starting the control plane and kwok")
 	var err error
-	if r.controlPlane, err = startControlPlane(r.p.assets, r.p.crdDir, r.p.outDir, r.prepareOutage); err != nil {
-		return nil, err
+	if r.controlPlane, err = startControlPlane(r.p.planeFlags, r.prepareOutage); err != nil {
+		return nil, nil, nil, err
 	}
 	stages := filepath.Join(r.p.outDir, "kwok-stages.yaml")
 	if err := os.WriteFile(stages, kwokStages, 0o644); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	addr, err := freeAddress()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if _, err := r.start("kwok", nil, r.p.kwok, "--kubeconfig="+r.kubeconfig, "--config="+stages,
 		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
 		"--server-address="+addr); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	// No client-side rate limit: the harness must not be what is measured.
 	r.cfg.QPS, r.cfg.Burst = -1, 0
-	return r.cfg, nil
+	return r.clients(r.cfg)
 }
 
 // startTools starts the EndpointSlice controller, the operator and the floor

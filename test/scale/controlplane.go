@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,11 +27,20 @@ type controlPlane struct {
 	procs      []*process
 }
 
-// startControlPlane starts etcd and kube-apiserver from the binaries in
-// assets. configure, when not nil, changes kube-apiserver's setup before it
-// starts.
-func startControlPlane(assets, crdDir, outDir string, configure func(*envtest.APIServer) error) (*controlPlane, error) {
-	cp := &controlPlane{kubeconfig: filepath.Join(outDir, "kubeconfig"), logDir: filepath.Join(outDir, "logs")}
+// planeFlags are the command line of the control plane, the same for every
+// command.
+type planeFlags struct{ assets, crdDir, outDir string }
+
+func (f *planeFlags) register(flags *flag.FlagSet, outDir string) {
+	flags.StringVar(&f.assets, "assets", os.Getenv("KUBEBUILDER_ASSETS"), "directory of etcd and kube-apiserver (and for bench kube-controller-manager)")
+	flags.StringVar(&f.crdDir, "crd-dir", "config/crd/bases", "the LabelGroup CRD")
+	flags.StringVar(&f.outDir, "out-dir", outDir, "the run's logs, kubeconfig and profiles")
+}
+
+// startControlPlane starts etcd and kube-apiserver. configure, when not nil,
+// changes kube-apiserver's setup before it starts.
+func startControlPlane(f planeFlags, configure func(*envtest.APIServer) error) (*controlPlane, error) {
+	cp := &controlPlane{kubeconfig: filepath.Join(f.outDir, "kubeconfig"), logDir: filepath.Join(f.outDir, "logs")}
 	if err := os.MkdirAll(cp.logDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -43,9 +53,9 @@ func startControlPlane(assets, crdDir, outDir string, configure func(*envtest.AP
 		return nil, err
 	}
 	cp.env = &envtest.Environment{
-		BinaryAssetsDirectory:    assets,
+		BinaryAssetsDirectory:    f.assets,
 		ControlPlaneStartTimeout: time.Minute,
-		CRDDirectoryPaths:        []string{crdDir},
+		CRDDirectoryPaths:        []string{f.crdDir},
 		ErrorIfCRDPathMissing:    true,
 	}
 	cp.env.ControlPlane.Etcd = &envtest.Etcd{Out: etcdLog, Err: etcdLog}
@@ -56,12 +66,12 @@ func startControlPlane(assets, crdDir, outDir string, configure func(*envtest.AP
 			return nil, err
 		}
 	}
-	if err := os.Setenv("KUBEBUILDER_ASSETS", assets); err != nil {
+	if err := os.Setenv("KUBEBUILDER_ASSETS", f.assets); err != nil {
 		return nil, err
 	}
 	if cp.cfg, err = cp.env.Start(); err != nil {
 		_ = cp.env.Stop()
-		return nil, fmt.Errorf("control plane (etcd and kube-apiserver from %q): %w", assets, err)
+		return nil, fmt.Errorf("control plane (etcd and kube-apiserver from %q): %w", f.assets, err)
 	}
 	if err := os.WriteFile(cp.kubeconfig, cp.env.KubeConfig, 0o600); err != nil {
 		_ = cp.env.Stop()

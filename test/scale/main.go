@@ -1,19 +1,9 @@
 // Command scale is the harness for every measurement that needs a control
-// plane. Each starts etcd and kube-apiserver (envtest) and runs the manager
-// binary as its own process, as in a cluster, reading what it used from
-// /proc:
-//
-//   - scale bench compares the operator with the closest thing Kubernetes has
-//     to it, the EndpointSlice controller, on one control plane with kwok
-//     nodes: new selectors, relabels, single events, churn, an API server
-//     outage, and (--write-cost) what one write of each costs the API server.
-//     See docs/performance.md.
-//   - scale sizing measures what the manager needs for a given number of
-//     pods: how long until every group's status is right, and its peak RSS
-//     and heap.
-//
-// make bench-scale and make sizing run them; scale <command> --help lists a
-// command's flags.
+// plane: scale bench (make bench-scale) compares the operator with the
+// EndpointSlice controller, scale sizing (make sizing) measures what the
+// manager needs by pod count. Each starts etcd and kube-apiserver (envtest),
+// runs the manager binary as its own process, as in a cluster, and reads what
+// it used from /proc.
 package main
 
 import (

@@ -1,11 +1,3 @@
-// sizing (scale sizing) measures what the manager needs for a given number of
-// pods: it starts a real API server and etcd (envtest), creates the pods (no
-// node is needed: a pod's labels are all the operator reads) and LabelGroups
-// over them, then runs the manager binary as its own process, as in a cluster,
-// and reports how long until every group's status is right and the process's
-// peak RSS and heap.
-//
-//	go run ./test/scale sizing -manager bin/manager -pods 10000
 package main
 
 import (
@@ -34,19 +26,24 @@ import (
 
 // sizingParams are scale sizing's command line.
 type sizingParams struct {
-	assets, crdDir, outDir, manager string
-	pods, namespaces, apps          int
-	memoryLimit                     string
-	budgets                         bool
+	planeFlags
+	manager, memoryLimit   string
+	pods, namespaces, apps int
+	budgets                bool
 }
 
-// sizing runs scale sizing with the command line args.
+// sizing (scale sizing) measures what the manager needs for a given number of
+// pods: it starts a real API server and etcd (envtest), creates the pods (no
+// node is needed: a pod's labels are all the operator reads) and LabelGroups
+// over them, then runs the manager binary as its own process, as in a cluster,
+// and reports how long until every group's status is right and the process's
+// peak RSS and heap.
+//
+//	go run ./test/scale sizing -manager bin/manager -pods 10000
 func sizing(args []string) {
 	var p sizingParams
 	flags := flag.NewFlagSet("scale sizing", flag.ExitOnError)
-	flags.StringVar(&p.assets, "assets", os.Getenv("KUBEBUILDER_ASSETS"), "directory of etcd and kube-apiserver")
-	flags.StringVar(&p.crdDir, "crd-dir", "config/crd/bases", "the LabelGroup CRD")
-	flags.StringVar(&p.outDir, "out-dir", "bin/sizing", "logs and kubeconfig of the run")
+	p.planeFlags.register(flags, "bin/sizing")
 	flags.StringVar(&p.manager, "manager", "bin/manager", "the manager binary to measure")
 	flags.IntVar(&p.pods, "pods", 10000, "pods to create")
 	flags.IntVar(&p.namespaces, "namespaces", 0, "namespaces to spread them over (default: one per 1,000 pods)")
@@ -67,7 +64,7 @@ func sizing(args []string) {
 }
 
 func measureSizing(ctx context.Context, p sizingParams) error {
-	cp, err := startControlPlane(p.assets, p.crdDir, p.outDir, nil)
+	cp, err := startControlPlane(p.planeFlags, nil)
 	if err != nil {
 		return fmt.Errorf("starting envtest (set KUBEBUILDER_ASSETS): %w", err)
 	}
