@@ -38,6 +38,14 @@ ENVTEST_BINARIES := $(CONTROL_PLANE_BINARIES)
 endif
 export KUBEBUILDER_ASSETS
 
+# The Go modules: the product at the root (what the manager and the plugin
+# import), test/ (every suite and the measuring harness) and hack/ (the image,
+# cluster and dashboard tools), each with its own go.mod so that the product's
+# lists only what it ships. hack/krew pins krew apart; hack/tools pins the
+# Kubernetes binaries, which their builds check (go vet would type-check all of
+# Kubernetes).
+GO_MODULES := . test hack hack/krew
+
 # Setting SHELL to bash allows bash commands to be executed by recipes.
 # Options are set to exit when a recipe line exits non-zero or a piped command fails.
 SHELL = /usr/bin/env bash -o pipefail
@@ -57,7 +65,7 @@ help: ## Display this help.
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate the CRD and the RBAC role from the markers in the code, and the Grafana dashboard from hack/dashboard.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
-	go run ./hack/dashboard
+	go -C hack run ./dashboard -out ../config/grafana/labelgroup-operator.json
 	$(MAKE) --no-print-directory chart-files
 
 .PHONY: generate
@@ -65,14 +73,13 @@ generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
 	$(CONTROLLER_GEN) object paths="./..."
 
 .PHONY: fmt
-fmt: ## Run go fmt against the code.
-	go fmt ./...
+fmt: ## Run go fmt against the code of every module.
+	for m in $(GO_MODULES); do go -C $$m fmt ./...; done
 
 .PHONY: vet
-vet: ## Run go vet against the code.
-	go vet ./...
-	go vet -tags e2e ./test/e2e/...
-	cd hack/krew && go vet ./...
+vet: ## Run go vet against the code of every module.
+	for m in $(GO_MODULES); do go -C $$m vet ./...; done
+	go -C test vet -tags e2e ./e2e/...
 
 .PHONY: verify
 verify: $(CONTROLLER_GEN) ## Regenerate CRDs, RBAC and deepcopy and fail if anything changed or is unformatted.
@@ -80,7 +87,10 @@ verify: $(CONTROLLER_GEN) ## Regenerate CRDs, RBAC and deepcopy and fail if anyt
 
 .PHONY: test
 test: verify vet $(ENVTEST_BINARIES) $(MANIFEST_TEST_TOOLS) ## Run every test: verify, unit, envtest integration, manifests (helm, promtool, PSA), e2e on kind.
-	go test ./... -coverprofile cover.out -coverpkg=./api/...,./internal/...
+	go test ./... -coverprofile cover.out -coverpkg=$(COVER_PACKAGES)
+	go -C test test ./... -coverprofile ../cover-test.out -coverpkg=$(COVER_PACKAGES)
+	go -C hack test ./...
+	tail -n +2 cover-test.out >> cover.out && rm cover-test.out
 	go tool cover -func cover.out | tail -n 1
 	$(MAKE) --no-print-directory test-krew
 	$(MAKE) test-e2e
@@ -88,6 +98,10 @@ test: verify vet $(ENVTEST_BINARIES) $(MANIFEST_TEST_TOOLS) ## Run every test: v
 .PHONY: bench
 bench: ## Run the benchmarks of the pure packages.
 	go test ./internal/... -run '^$$' -bench . -benchmem
+
+# Coverage counts the product's packages, from its own unit tests and the
+# test module's suites.
+COVER_PACKAGES := github.com/labelgroup/labelgroup-operator/api/...,github.com/labelgroup/labelgroup-operator/internal/...
 
 ##@ Packaging and alerting: the Helm chart, promtool
 
@@ -112,23 +126,23 @@ promtool: ## Install promtool from Debian's prometheus package when missing (nee
 dashboard-screenshot: $(ENVTEST_BINARIES) promtool ## Retake docs/images/dashboard-overlap.png: headless Chromium on Prometheus's graph of the dashboard's overlap query, during test/integration/dashboard (about 3 minutes; not part of test).
 	hack/apt-install.sh chromium
 	mkdir -p docs/images
-	DASHBOARD_SCREENSHOT=$(abspath docs/images/dashboard-overlap.png) go test ./test/integration/dashboard/ -count=1 -v -timeout 10m
+	DASHBOARD_SCREENSHOT=$(abspath docs/images/dashboard-overlap.png) go -C test test ./integration/dashboard/ -count=1 -v -timeout 10m
 
 .PHONY: test-manifests
 test-manifests: $(MANIFEST_TEST_TOOLS) ## Check the shipped manifests: helm lint/template, promtool, Prometheus Operator types, Pod Security.
-	go test ./test/manifests/... -count=1 -v
+	go -C test test ./manifests/... -count=1 -v
 
 $(HELM):
 	$(call go-install-tool,$@,helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
 
 .PHONY: bench-admission
 bench-admission: $(ENVTEST_BINARIES) ## Measure LabelGroup create latency with config/admission installed, on envtest (slow; not part of test).
-	go test ./test/integration/admission/ -run '^$$' -bench . -benchtime 10x -timeout 60m
+	go -C test test ./integration/admission/ -run '^$$' -bench . -benchtime 10x -timeout 60m
 
 .PHONY: sizing
 sizing: $(ENVTEST_BINARIES) ## Measure the manager's convergence time and peak memory at 10,000 and 100,000 pods (envtest, about 10 minutes).
 	go build -o bin/manager ./cmd/manager
-	cd test && go build -o $(LOCALBIN)/scale ./scale
+	go -C test build -o $(LOCALBIN)/scale ./scale
 	for pods in 10000 100000; do $(LOCALBIN)/scale sizing -manager bin/manager -pods $$pods; done
 	$(LOCALBIN)/scale sizing -manager bin/manager -pods 100000 -memory-limit 268435456 # the shipped 256Mi
 
@@ -141,7 +155,7 @@ BENCH_SCALE_ARGS ?=
 .PHONY: bench-scale
 bench-scale: $(CONTROL_PLANE_BINARIES) $(K8S_BIN)/kube-controller-manager $(KWOK) ## Compare the operator with the EndpointSlice controller at 10,000 pods (not part of make test; see docs/performance.md).
 	go build -o $(LOCALBIN)/manager ./cmd/manager
-	cd test && go build -o $(LOCALBIN)/scale ./scale
+	go -C test build -o $(LOCALBIN)/scale ./scale
 	$(LOCALBIN)/scale bench --assets $(K8S_BIN) --kwok $(KWOK) --operator $(LOCALBIN)/manager \
 		--crd-dir config/crd/bases --out-dir $(LOCALBIN)/bench-scale $(BENCH_SCALE_ARGS)
 
@@ -149,7 +163,7 @@ bench-scale: $(CONTROL_PLANE_BINARIES) $(K8S_BIN)/kube-controller-manager $(KWOK
 
 .PHONY: demo
 demo: build $(CONTROL_PLANE_BINARIES) ## Run the operator and the samples on an embedded control plane (envtest: no cluster, no Docker), until Ctrl-C.
-	go build -o $(LOCALBIN)/demo-control-plane ./hack/demo
+	go -C hack build -o $(LOCALBIN)/demo-control-plane ./demo
 	$(LOCALBIN)/demo-control-plane --crd-dir config/crd/bases --dir bin/demo -- hack/demo.sh \
 		|| [ $$? -eq 130 ] # Ctrl-C is how the demo ends (go run would turn 130 into 1)
 
@@ -212,13 +226,13 @@ MANAGER_IMAGE_TAR ?= $(LOCALBIN)/manager-image.tar
 
 .PHONY: pause-image
 pause-image: ## Build the pause image tarball (the node image's sandbox image, and docker-check's container).
-	CGO_ENABLED=0 go build -trimpath -ldflags=-s -o $(LOCALBIN)/pause ./hack/pause
-	go run ./hack/imagetar --binary $(LOCALBIN)/pause --image localhost/pause:dev --out $(PAUSE_IMAGE_TAR)
+	CGO_ENABLED=0 go -C hack build -trimpath -ldflags=-s -o $(LOCALBIN)/pause ./pause
+	go -C hack run ./imagetar --binary $(LOCALBIN)/pause --image localhost/pause:dev --out $(PAUSE_IMAGE_TAR)
 
 .PHONY: manager-image-tar
 manager-image-tar: ## Pack a static manager binary into an image tarball (non-root), which test-e2e kind-loads.
 	CGO_ENABLED=0 go build -trimpath -o $(LOCALBIN)/static/manager ./cmd/manager
-	go run ./hack/imagetar --binary $(LOCALBIN)/static/manager --image $(E2E_IMG) --out $(MANAGER_IMAGE_TAR)
+	go -C hack run ./imagetar --binary $(LOCALBIN)/static/manager --image $(E2E_IMG) --out $(MANAGER_IMAGE_TAR)
 
 ##@ Docker
 
@@ -236,7 +250,7 @@ docker-check: pause-image ## Check that Docker runs a privileged container and a
 
 # The e2e suite (test/e2e, build tag e2e) proves the operator as shipped on
 # the cluster KUBECONFIG names; test-e2e gives it a new kind cluster.
-E2E_TEST ?= go test -tags e2e ./test/e2e/... -count=1 -timeout 30m -v -ginkgo.v
+E2E_TEST ?= go -C test test -tags e2e ./e2e/... -count=1 -timeout 30m -v -ginkgo.v
 KIND_CLUSTER ?= labelgroup-operator-e2e
 E2E_KIND_KUBECONFIG ?= $(LOCALBIN)/e2e-kind/kubeconfig
 
@@ -255,7 +269,7 @@ IMAGETAR := $(LOCALBIN)/imagetar
 KIND_DIR = $(shell cd / && go mod download -json sigs.k8s.io/kind@$(KIND_VERSION) | awk -F'"' '$$2 == "Dir" { print $$4 }')
 
 $(IMAGETAR): $(wildcard hack/imagetar/*.go)
-	go build -o $@ ./hack/imagetar
+	go -C hack build -o $@ ./imagetar
 
 .PHONY: kind-node-image
 kind-node-image: $(NODE_IMAGE_BINARIES) pause-image $(IMAGETAR) ## Build the kind node image KIND_NODE_IMAGE from pinned sources and Debian packages (cached; needs root and Docker).

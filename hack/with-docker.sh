@@ -60,7 +60,7 @@ args=(--log-level=warn)
 if (($(missing_caps) > 0)); then
   echo "with-docker: the capability bounding set lacks $(missing_caps) capabilities;" \
     "dockerd runs containers through hack/boundedrunc" >&2
-  (cd "$here/.." && CGO_ENABLED=0 go build -o "$dir/boundedrunc" ./hack/boundedrunc)
+  (cd "$here" && CGO_ENABLED=0 go build -o "$dir/boundedrunc" ./boundedrunc)
   args+=(--add-runtime "bounded-runc=$dir/boundedrunc" --default-runtime bounded-runc)
 fi
 

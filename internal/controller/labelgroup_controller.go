@@ -196,7 +196,7 @@ func reconcileError(errs []error) error {
 
 // listPods lists the namespace's pods' metadata from the cache, for the
 // stamping planner. They are the cache's own objects, not deep copies (at
-// 10,000 pods a deep copy cost 12.8 ms and 9.3 MB): the planner only reads
+// 10,000 pods a deep copy costs 12.8 ms and 9.3 MB): the planner only reads
 // them.
 func (r *LabelGroupReconciler) listPods(ctx context.Context, namespace string) ([]metav1.PartialObjectMetadata, error) {
 	podList := &metav1.PartialObjectMetadataList{}

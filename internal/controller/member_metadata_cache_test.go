@@ -70,8 +70,8 @@ func TestCacheWithMemberMetadataKeepsOnlyStampedKeysAndGroupManagers(t *testing.
 	}
 }
 
-// BenchmarkCachedPod measures what one pod's cached metadata allocates: today
-// (flag off), with the flag on and no group stamping, and with the pod stamped
+// BenchmarkCachedPod measures what one pod's cached metadata allocates: with
+// the flag off, with it on and no group stamping, and with the pod stamped
 // by a group. See docs/performance.md.
 func BenchmarkCachedPod(b *testing.B) {
 	stamping := &MemberMetadata{}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/labelgroup/labelgroup-operator/config/crd"
 	"github.com/labelgroup/labelgroup-operator/internal/crdvalidation"
-	"github.com/labelgroup/labelgroup-operator/test/integration/corpus"
+	"github.com/labelgroup/labelgroup-operator/internal/crdvalidation/corpus"
 )
 
 func newValidator(t *testing.T) *crdvalidation.Validator {

@@ -39,7 +39,7 @@ type sizingParams struct {
 // and reports how long until every group's status is right and the process's
 // peak RSS and heap.
 //
-//	go run ./test/scale sizing -manager bin/manager -pods 10000
+//	go -C test build -o ../bin/scale ./scale && bin/scale sizing -manager bin/manager -pods 10000
 func sizing(args []string) {
 	var p sizingParams
 	flags := flag.NewFlagSet("scale sizing", flag.ExitOnError)

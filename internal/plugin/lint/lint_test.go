@@ -8,8 +8,8 @@ import (
 
 	"github.com/labelgroup/labelgroup-operator/config/crd"
 	"github.com/labelgroup/labelgroup-operator/internal/crdvalidation"
+	"github.com/labelgroup/labelgroup-operator/internal/crdvalidation/corpus"
 	"github.com/labelgroup/labelgroup-operator/internal/plugin/manifest"
-	"github.com/labelgroup/labelgroup-operator/test/integration/corpus"
 )
 
 // Builders of test manifests, one document each.

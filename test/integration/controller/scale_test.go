@@ -18,13 +18,12 @@ import (
 	"github.com/labelgroup/labelgroup-operator/test/builders"
 )
 
-// A namespace of many groups that all select every pod: before the status was
-// bounded, the API server refused every status of such a namespace past about
-// 530 groups with 40-character names (the Overlapping message outgrew 32,768
-// bytes) and the OverlapDetected events of groups that overlapped many others
-// (notes over 1,024 bytes).
-// With 253-character names (the longest a LabelGroup can have) it broke at
-// about 120 groups.
+// A namespace of many groups that all select every pod. Unbounded, the
+// Overlapping message outgrows the API server's 32,768 bytes past about 530
+// groups with 40-character names (about 120 with 253-character names, the
+// longest a LabelGroup can have), and the note of an OverlapDetected event of
+// a group that overlaps many others its 1,024 bytes: the API server would
+// refuse every status of such a namespace and those events.
 var _ = Describe("A namespace of 1,200 groups that all overlap", func() {
 	DescribeTable("converges with every status and event inside the API's limits, and resolves", func(nameLength int) {
 		const groupCount = 1200

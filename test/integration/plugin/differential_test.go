@@ -14,9 +14,9 @@ import (
 
 	"github.com/labelgroup/labelgroup-operator/config/crd"
 	"github.com/labelgroup/labelgroup-operator/internal/crdvalidation"
+	"github.com/labelgroup/labelgroup-operator/internal/crdvalidation/corpus"
 	"github.com/labelgroup/labelgroup-operator/internal/plugin/lint"
 	"github.com/labelgroup/labelgroup-operator/internal/plugin/manifest"
-	"github.com/labelgroup/labelgroup-operator/test/integration/corpus"
 )
 
 // randomGroups is how many random LabelGroups the differential test sends.

@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	groupingv1alpha1 "github.com/labelgroup/labelgroup-operator/api/v1alpha1"
-	"github.com/labelgroup/labelgroup-operator/test/integration/corpus"
+	"github.com/labelgroup/labelgroup-operator/internal/crdvalidation/corpus"
 )
 
 // labelGroup builds a LabelGroup from the YAML of its spec (see corpus.LabelGroup).
