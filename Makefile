@@ -142,21 +142,21 @@ bench-admission: $(ENVTEST_BINARIES) ## Measure LabelGroup create latency with c
 .PHONY: sizing
 sizing: $(ENVTEST_BINARIES) ## Measure the manager's convergence time and peak memory at 10,000 and 100,000 pods (envtest, about 10 minutes).
 	go build -o bin/manager ./cmd/manager
-	go -C test build -o $(LOCALBIN)/sizing ./scale/sizing
-	for pods in 10000 100000; do $(LOCALBIN)/sizing -manager bin/manager -pods $$pods; done
-	$(LOCALBIN)/sizing -manager bin/manager -pods 100000 -memory-limit 268435456 # the shipped 256Mi
+	go -C test build -o $(LOCALBIN)/scale ./scale
+	for pods in 10000 100000; do $(LOCALBIN)/scale sizing -manager bin/manager -pods $$pods; done
+	$(LOCALBIN)/scale sizing -manager bin/manager -pods 100000 -memory-limit 268435456 # the shipped 256Mi
 
 ##@ Scale
 
 # make bench-scale BENCH_SCALE_ARGS="--pods 5000 --churn-rate 100" changes the
-# run; test/scale/benchscale --help lists the parameters.
+# run; bin/scale bench --help lists the parameters.
 BENCH_SCALE_ARGS ?=
 
 .PHONY: bench-scale
 bench-scale: $(CONTROL_PLANE_BINARIES) $(K8S_BIN)/kube-controller-manager $(KWOK) ## Compare the operator with the EndpointSlice controller at 10,000 pods (not part of make test; see docs/performance.md).
 	go build -o $(LOCALBIN)/manager ./cmd/manager
-	go -C test build -o $(LOCALBIN)/benchscale ./scale/benchscale
-	$(LOCALBIN)/benchscale --assets $(K8S_BIN) --kwok $(KWOK) --operator $(LOCALBIN)/manager \
+	go -C test build -o $(LOCALBIN)/scale ./scale
+	$(LOCALBIN)/scale bench --assets $(K8S_BIN) --kwok $(KWOK) --operator $(LOCALBIN)/manager \
 		--crd-dir config/crd/bases --out-dir $(LOCALBIN)/bench-scale $(BENCH_SCALE_ARGS)
 
 ##@ Build

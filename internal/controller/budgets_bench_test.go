@@ -15,7 +15,7 @@ import (
 // costs the manager in its namespace, with --watch-pod-disruption-budgets off
 // (the LabelGroup engine's update for the event, the reference) and on (the
 // same plus the budgets' computeSharing, a full computation of the
-// namespace's budgets). The layout is test/scale/sizing's: 10,000 pods as 10
+// namespace's budgets). The layout is scale sizing's (test/scale/sizing.go): 10,000 pods as 10
 // namespaces of 1,000 pods (one event touches one of them), or all in one
 // namespace; 10 apps a namespace, each with a LabelGroup and a
 // PodDisruptionBudget, one group of every pod, and one budget that covers two

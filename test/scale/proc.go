@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,13 +20,17 @@ type process struct {
 	done chan struct{}
 }
 
-// startProcess starts bin with args, its output going to name.log in logDir.
-func startProcess(name, logDir, bin string, args ...string) (*process, error) {
+// startProcess starts bin with args, the harness's environment plus env, its
+// output going to name.log in logDir.
+func startProcess(name, logDir string, env []string, bin string, args ...string) (*process, error) {
 	log, err := os.Create(filepath.Join(logDir, name+".log"))
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group, so that a Ctrl-C of the harness reaches the
 	// harness first and the harness stops its children in order.
@@ -119,3 +124,13 @@ func mustUsage(p *process) usage {
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// freeAddress is a 127.0.0.1 address with a port no one listens on now.
+func freeAddress() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().String(), nil
+}

@@ -22,12 +22,7 @@ import (
 // operator's --status-writers. Each group and slice lists pods/groups
 // members, as in the main run.
 func (r *run) writeCost(ctx context.Context) error {
-	logf("starting the control plane")
-	cfg, err := r.startControlPlane(ctx)
-	if err != nil {
-		return err
-	}
-	_, c, _, err := r.clients(cfg)
+	_, c, _, err := r.startCluster()
 	if err != nil {
 		return err
 	}

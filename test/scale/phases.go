@@ -42,12 +42,7 @@ func (r *run) snapshot() snapshot {
 func (r *run) run(ctx context.Context) error {
 	p := r.p
 	r.out = os.Stdout
-	logf("starting the control plane and kwok")
-	cfg, err := r.startControlPlane(ctx)
-	if err != nil {
-		return err
-	}
-	kube, c, ca, err := r.clients(cfg)
+	kube, c, ca, err := r.startCluster()
 	if err != nil {
 		return err
 	}
