@@ -31,7 +31,8 @@ import (
 // the pod's state again, so the engine holds what the cache holds once the
 // handlers have run, relists included.
 //
-// A namespace's entry, without pods, stays after its last budget goes.
+// A namespace's entry is made by its first budget and stays, without pods,
+// after its last budget goes.
 type budgetIndex struct {
 	mu         sync.Mutex
 	namespaces map[string]*budgetNamespace
@@ -78,12 +79,17 @@ func (n *budgetIndex) state(namespace string) *budgetNamespace {
 	return s
 }
 
+// lookup returns the namespace's entry; nil when it never had a budget.
+func (n *budgetIndex) lookup(namespace string) *budgetNamespace {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.namespaces[namespace]
+}
+
 // withEngine runs f with the namespace's engine, under its lock, when the
 // namespace keeps one.
 func (n *budgetIndex) withEngine(namespace string, f func(*grouping.Engine)) {
-	n.mu.Lock()
-	s := n.namespaces[namespace]
-	n.mu.Unlock()
+	s := n.lookup(namespace)
 	if s == nil {
 		return
 	}
@@ -143,7 +149,10 @@ func (n *budgetIndex) withBudget(obj client.Object, f func(*budgetNamespace, *po
 // notes what it reports. listPods reads the namespace's pods from the cache;
 // it is called only when the namespace gets its engine.
 func (n *budgetIndex) take(namespace string, listPods func() ([]metav1.PartialObjectMetadata, error)) (changes []budgetChange, gone []string, err error) {
-	s := n.state(namespace)
+	s := n.lookup(namespace)
+	if s == nil {
+		return nil, nil, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.keepPodsIfShareable(listPods); err != nil {
@@ -165,9 +174,10 @@ func (n *budgetIndex) take(namespace string, listPods func() ([]metav1.PartialOb
 			delete(s.reported, name)
 			continue
 		}
-		before, known := s.reported[name]
-		known = known && before.uid == budget.UID
-		change := budgetChange{budget: budget, sharing: s.sharingOf(budget), known: known, wasSharing: before.sharing}
+		change := budgetChange{budget: budget, sharing: s.sharingOf(budget)}
+		if before, ok := s.reported[name]; ok && before.uid == budget.UID {
+			change.known, change.wasSharing = true, before.sharing
+		}
 		s.reported[name] = reportedSharing{uid: budget.UID, sharing: change.sharing.SharedPods > 0}
 		changes = append(changes, change)
 	}
