@@ -3,16 +3,12 @@ package controller
 import (
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
-	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/labelgroup/labelgroup-operator/api/v1alpha1"
-	"github.com/labelgroup/labelgroup-operator/internal/grouping"
-	"github.com/labelgroup/labelgroup-operator/internal/selector"
 )
 
 // The gauges of PodDisruptionBudgets (--watch-pod-disruption-budgets), one
@@ -46,55 +42,6 @@ type budgetSharing struct {
 	Others []v1alpha1.Overlap
 }
 
-// computeSharing returns, in the order of budgets, which pods each budget
-// shares with the others. The budgets and pods must be of one namespace. The
-// budgets are one more kind of group for the grouping engine, with the Members
-// overlap policy: two budgets overlap when a pod is covered by both, which is
-// exactly when the eviction API refuses it. A budget whose selector is null
-// covers no pod (policy/v1); the empty selector {} covers every pod of the
-// namespace; an invalid one covers none, as the eviction API reads it.
-func computeSharing(budgets []policyv1.PodDisruptionBudget, pods []grouping.Pod) []budgetSharing {
-	out := make([]budgetSharing, len(budgets))
-	var groups []grouping.Group
-	var budgetOf []int // the index in budgets of each group
-	for i, b := range budgets {
-		out[i] = budgetSharing{Name: b.Name, UID: b.UID}
-		if b.Spec.Selector == nil {
-			continue
-		}
-		groups = append(groups, grouping.Group{Name: b.Name, Selector: selector.FromMetav1(b.Spec.Selector), Policy: v1alpha1.OverlapPolicyMembers})
-		budgetOf = append(budgetOf, i)
-	}
-	if len(groups) < 2 {
-		return out
-	}
-	// Every member is listed, so that a pod covered by three budgets counts
-	// once in each budget's SharedPods, not once per other budget.
-	results := grouping.Compute(pods, groups, len(pods))
-	coveredBy := map[string]int{}
-	for _, r := range results {
-		if len(r.Overlaps) == 0 {
-			continue
-		}
-		for _, pod := range r.Members {
-			coveredBy[pod]++
-		}
-	}
-	for j, r := range results {
-		if len(r.Overlaps) == 0 {
-			continue
-		}
-		s := &out[budgetOf[j]]
-		s.Others = r.Overlaps
-		for _, pod := range r.Members {
-			if coveredBy[pod] > 1 {
-				s.SharedPods++
-			}
-		}
-	}
-	return out
-}
-
 // budgetTransition tells which event, if any, a budget deserves: a warning
 // when it starts sharing pods, a normal event when it stops. known is false
 // when this manager has not seen the budget before (it just started, or just
@@ -126,65 +73,15 @@ func budgetNote(s budgetSharing) string {
 		plural(s.SharedPods, "it", "them"), strings.Join(others, ", ")))
 }
 
-// budgetStates remembers, per namespace, which budgets (by UID, so that a
-// budget deleted and created again under its name starts afresh) were sharing
-// pods at the last reconcile. It lives in memory: after a restart or a leader
-// change the first reconcile of a namespace warns again about the budgets that
-// share pods (see budgetTransition).
-type budgetStates struct {
-	mu      sync.Mutex
-	sharing map[string]map[types.UID]bool
-}
-
-// replace stores the sharing of a namespace's budgets and returns what it
-// stored before; budgets that are gone are forgotten.
-func (b *budgetStates) replace(namespace string, now []budgetSharing) map[types.UID]bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	before := b.sharing[namespace]
-	if len(now) == 0 {
-		delete(b.sharing, namespace)
-		return before
+// publishBudgetGauges sets the gauges of the namespace's budgets whose
+// sharing a reconcile reports and deletes the series of those that are gone.
+func publishBudgetGauges(namespace string, changes []budgetChange, gone []string) {
+	for _, c := range changes {
+		budgetSharedPodsGauge.WithLabelValues(namespace, c.sharing.Name).Set(float64(c.sharing.SharedPods))
+		budgetOverlapsGauge.WithLabelValues(namespace, c.sharing.Name).Set(float64(len(c.sharing.Others)))
 	}
-	current := make(map[types.UID]bool, len(now))
-	for _, s := range now {
-		current[s.UID] = s.SharedPods > 0
+	for _, name := range gone {
+		budgetSharedPodsGauge.DeleteLabelValues(namespace, name)
+		budgetOverlapsGauge.DeleteLabelValues(namespace, name)
 	}
-	if b.sharing == nil {
-		b.sharing = map[string]map[types.UID]bool{}
-	}
-	b.sharing[namespace] = current
-	return before
-}
-
-// budgetMetrics publishes the gauges of a namespace's budgets and deletes the
-// series of the budgets that are gone.
-type budgetMetrics struct {
-	mu        sync.Mutex
-	published map[string]map[string]bool // namespace -> budget names
-}
-
-func (m *budgetMetrics) record(namespace string, sharing []budgetSharing) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	current := make(map[string]bool, len(sharing))
-	for _, s := range sharing {
-		current[s.Name] = true
-		budgetSharedPodsGauge.WithLabelValues(namespace, s.Name).Set(float64(s.SharedPods))
-		budgetOverlapsGauge.WithLabelValues(namespace, s.Name).Set(float64(len(s.Others)))
-	}
-	for name := range m.published[namespace] {
-		if !current[name] {
-			budgetSharedPodsGauge.DeleteLabelValues(namespace, name)
-			budgetOverlapsGauge.DeleteLabelValues(namespace, name)
-		}
-	}
-	if m.published == nil {
-		m.published = map[string]map[string]bool{}
-	}
-	if len(current) == 0 {
-		delete(m.published, namespace)
-		return
-	}
-	m.published[namespace] = current
 }

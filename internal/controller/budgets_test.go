@@ -170,21 +170,3 @@ func TestBudgetNote(t *testing.T) {
 		t.Errorf("budgetNote of a budget sharing nothing = %q", got)
 	}
 }
-
-func TestBudgetStatesReplace(t *testing.T) {
-	var s budgetStates
-	if before := s.replace("ns", []budgetSharing{{UID: "a", SharedPods: 1}, {UID: "b"}}); len(before) != 0 {
-		t.Errorf("first replace returned %v, want nothing", before)
-	}
-	before := s.replace("ns", []budgetSharing{{UID: "b", SharedPods: 2}})
-	if diff := cmp.Diff(map[types.UID]bool{"a": true, "b": false}, before); diff != "" {
-		t.Errorf("second replace (-want +got):\n%s", diff)
-	}
-	before = s.replace("ns", nil)
-	if diff := cmp.Diff(map[types.UID]bool{"b": true}, before); diff != "" {
-		t.Errorf("third replace (-want +got):\n%s", diff)
-	}
-	if len(s.sharing) != 0 {
-		t.Errorf("a namespace without budgets is still remembered: %v", s.sharing)
-	}
-}

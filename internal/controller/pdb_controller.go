@@ -3,8 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -20,8 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-
-	"github.com/labelgroup/labelgroup-operator/internal/grouping"
 )
 
 // PodDisruptionBudgetReconciler finds, per namespace, the PodDisruptionBudgets
@@ -50,60 +46,50 @@ type PodDisruptionBudgetReconciler struct {
 	// annotation keys are known (see podSource).
 	MemberMetadata *MemberMetadata
 
-	metrics budgetMetrics
-	states  budgetStates
+	index budgetIndex
 }
 
-// Reconcile reads the namespace's budgets and pods, computes which budgets
-// share pods, publishes the gauges and emits the events of the transitions.
+// Reconcile takes from the namespace's index the budgets whose sharing
+// changed or that an event named, publishes their gauges and emits the events
+// of their transitions.
 func (r *PodDisruptionBudgetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	namespace := req.Namespace
-	budgets, pods, err := r.readBudgets(ctx, namespace)
+	changes, gone, err := r.index.take(namespace, func() ([]metav1.PartialObjectMetadata, error) { return r.listPods(ctx, namespace) })
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	sharing := computeSharing(budgets, enginePods(pods))
-	r.metrics.record(namespace, sharing)
-	before := r.states.replace(namespace, sharing)
-	for i, s := range sharing {
-		wasSharing, known := before[s.UID]
-		if eventType, reason, ok := budgetTransition(known, wasSharing, s); ok {
-			r.Recorder.Eventf(&budgets[i], nil, eventType, reason, "Reconcile", "%s", budgetNote(s))
+	publishBudgetGauges(namespace, changes, gone)
+	for _, c := range changes {
+		if eventType, reason, ok := budgetTransition(c.known, c.wasSharing, c.sharing); ok {
+			r.Recorder.Eventf(c.budget.DeepCopy(), nil, eventType, reason, "Reconcile", "%s", budgetNote(c.sharing))
 		}
 	}
 	return ctrl.Result{}, nil
 }
 
-// readBudgets lists the namespace's budgets, sorted by name, and its pods'
-// metadata from the cache; the pods only when there are two budgets or more.
-func (r *PodDisruptionBudgetReconciler) readBudgets(ctx context.Context, namespace string) ([]policyv1.PodDisruptionBudget, []metav1.PartialObjectMetadata, error) {
-	var budgets policyv1.PodDisruptionBudgetList
-	if err := r.List(ctx, &budgets, client.InNamespace(namespace)); err != nil {
-		return nil, nil, fmt.Errorf("listing PodDisruptionBudgets of namespace %s: %w", namespace, err)
-	}
-	slices.SortFunc(budgets.Items, func(a, b policyv1.PodDisruptionBudget) int { return strings.Compare(a.Name, b.Name) })
-	if len(budgets.Items) < 2 {
-		return budgets.Items, nil, nil
-	}
+// listPods lists the metadata of the namespace's pods from the cache, to seed
+// the namespace's engine when it gets its second budget.
+func (r *PodDisruptionBudgetReconciler) listPods(ctx context.Context, namespace string) ([]metav1.PartialObjectMetadata, error) {
 	podList := &metav1.PartialObjectMetadataList{}
 	podList.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
-	// The cache's own objects: the engine only reads them.
+	// The cache's own objects: the engine copies the labels it keeps.
 	if err := r.List(ctx, podList, client.InNamespace(namespace), client.UnsafeDisableDeepCopy); err != nil {
-		return nil, nil, fmt.Errorf("listing pods of namespace %s: %w", namespace, err)
+		return nil, fmt.Errorf("listing pods of namespace %s: %w", namespace, err)
 	}
-	return budgets.Items, podList.Items, nil
+	return podList.Items, nil
 }
 
 // SetupWithManager watches budgets (their spec: the disruption controller
 // updates their status all the time, which changes nothing here) and the
-// metadata of pods (their labels, creation and deletion), and maps every event
-// to its namespace. The pod watch shares the LabelGroup reconciler's informer.
+// metadata of pods (their labels, creation and deletion), feeds every event
+// to the index and maps it to its namespace. The pod watch shares the
+// LabelGroup reconciler's informer.
 func (r *PodDisruptionBudgetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("poddisruptionbudget").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
-		Watches(&policyv1.PodDisruptionBudget{}, enqueueNamespaceAfter(0), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WatchesRawSource(r.MemberMetadata.podSource(mgr.GetCache(), enqueueNamespaceAfter(r.PodEventDelay), predicate.LabelChangedPredicate{})).
+		Watches(&policyv1.PodDisruptionBudget{}, indexing(r.index.budgetChanged, r.index.budgetDeleted, enqueueNamespaceAfter(0)), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesRawSource(r.MemberMetadata.podSource(mgr.GetCache(), indexing(r.index.podChanged, r.index.podDeleted, enqueueNamespaceAfter(r.PodEventDelay)), predicate.LabelChangedPredicate{})).
 		Complete(r)
 }
 
@@ -120,13 +106,4 @@ func enqueueNamespaceAfter(delay time.Duration) handler.EventHandler {
 		q.Add(req)
 	}
 	return onEveryEvent(enqueue)
-}
-
-// enginePods are the pods' names and labels, as the engine takes them.
-func enginePods(pods []metav1.PartialObjectMetadata) []grouping.Pod {
-	out := make([]grouping.Pod, len(pods))
-	for i, p := range pods {
-		out[i] = grouping.Pod{Name: p.Name, Labels: p.Labels}
-	}
-	return out
 }

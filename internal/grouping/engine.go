@@ -26,7 +26,7 @@ import (
 //     name (the first memberLimit names are the status's list), the number of
 //     pods it shares with each group it shares any with, and, where either
 //     side has the Selectors policy, the groups whose selectors intersect its
-//     own;
+//     own, and the number of its members that any other group also selects;
 //   - each group's last Result, and which groups' Results changed since
 //     Changed was last asked.
 //
@@ -35,7 +35,7 @@ import (
 //     (built from its labels; matched through the selector index only the
 //     first time the namespace holds that set), a B-tree insert or delete in
 //     each group it enters or leaves, one shared count per pair of those
-//     groups, and, when results are read, a patch of the overlap entries of
+//     groups and one count of shared members per group, and, when results are read, a patch of the overlap entries of
 //     the pairs whose counts changed. A pod whose labels did not change costs
 //     one comparison of its labels. Nothing scales with the pods of the
 //     namespace, only with the groups the pod is in (the logarithm of their
@@ -78,6 +78,9 @@ type groupState struct {
 	shared       map[int32]int32      // other group -> pods both select
 	intersecting map[int32]struct{}   // groups whose selector intersects, where either has policy Selectors
 	result       Result
+	// sharedMembers are its members that at least one other group also
+	// selects; sharedReported is what Changed last answered for.
+	sharedMembers, sharedReported int32
 
 	queued          bool
 	countChanged    bool // MemberCount must be taken again
@@ -210,8 +213,23 @@ func (e *Engine) Result(name string) (result Result, ok bool) {
 	return e.groups[slot].result, true
 }
 
-// Changed returns the names of the groups whose Result changed, or that were
-// added or removed, since the last call, in no particular order.
+// SharedMemberCount returns the number of the group's members that at least
+// one other group of the engine also selects, each counted once however many
+// groups select it; ok is false when there is no such group. Where the groups
+// are PodDisruptionBudgets, these are the pods the eviction API refuses to
+// evict.
+func (e *Engine) SharedMemberCount(name string) (count int32, ok bool) {
+	e.flushPairs()
+	slot, ok := e.groupSlot[name]
+	if !ok {
+		return 0, false
+	}
+	return e.groups[slot].sharedMembers, true
+}
+
+// Changed returns the names of the groups whose Result or SharedMemberCount
+// changed, or that were added or removed, since the last call, in no
+// particular order.
 func (e *Engine) Changed() []string {
 	e.refresh()
 	names := make([]string, 0, len(e.changed))
@@ -306,6 +324,11 @@ func (e *Engine) flushPairs() {
 					e.addShared(a, b, delta)
 				}
 			}
+			if len(set.matched) > 1 {
+				for _, g := range set.matched {
+					e.addSharedMembers(g, delta)
+				}
+			}
 			set.counted = len(set.pods)
 		}
 		if len(set.pods) == 0 {
@@ -313,6 +336,13 @@ func (e *Engine) flushPairs() {
 		}
 	}
 	e.pendingSets = e.pendingSets[:0]
+}
+
+// addSharedMembers changes the count of group g's members that another group
+// also selects.
+func (e *Engine) addSharedMembers(g, delta int32) {
+	e.groups[g].sharedMembers += delta
+	e.queue(g)
 }
 
 func (e *Engine) addShared(a, b, delta int32) {
@@ -377,6 +407,10 @@ func (e *Engine) detach(slot int32) {
 		for _, set := range e.sets {
 			if i, found := slices.BinarySearch(set.matched, slot); found {
 				set.matched = slices.Delete(set.matched, i, i+1)
+				if len(set.matched) == 1 {
+					// Its pods are no longer shared by the group left.
+					e.addSharedMembers(set.matched[0], -int32(set.counted))
+				}
 			}
 		}
 	}
@@ -390,6 +424,7 @@ func (e *Engine) detach(slot int32) {
 	}
 	e.selectors[slot] = nil
 	gs.shared, gs.intersecting, gs.members = nil, nil, nil
+	gs.sharedMembers = 0
 }
 
 // attach makes g the group in slot, which has no members: it matches every
@@ -421,6 +456,14 @@ func (e *Engine) attach(slot int32, g Group) {
 			if b != slot && set.counted > 0 {
 				e.addShared(slot, b, int32(set.counted))
 			}
+		}
+		switch {
+		case len(set.matched) == 2:
+			// Both groups now share the set's pods; the other did not before.
+			e.addSharedMembers(set.matched[0], int32(set.counted))
+			e.addSharedMembers(set.matched[1], int32(set.counted))
+		case len(set.matched) > 2:
+			e.addSharedMembers(slot, int32(set.counted))
 		}
 		for _, p := range set.pods {
 			gs.members.ReplaceOrInsert(p)
@@ -499,9 +542,10 @@ func (e *Engine) refresh() {
 			gs.result.Members = e.memberNames(gs.members)
 		}
 		gs.countChanged, gs.listChanged, gs.overlapsChanged = false, false, false
-		if !sameResult(before, gs.result) {
+		if !sameResult(before, gs.result) || gs.sharedMembers != gs.sharedReported {
 			e.changed[gs.group.Name] = struct{}{}
 		}
+		gs.sharedReported = gs.sharedMembers
 	}
 	e.queued = e.queued[:0]
 }
