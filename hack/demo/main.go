@@ -5,7 +5,7 @@
 // command (hack/demo.sh) with KUBECONFIG and DEMO_DIR set, and stops the
 // control plane when the command ends, also on Ctrl-C.
 //
-//	go run ./hack/demo --crd-dir config/crd/bases --dir bin/demo -- hack/demo.sh
+//	go -C hack build -o $PWD/bin/demo-control-plane ./demo && bin/demo-control-plane --crd-dir config/crd/bases --dir bin/demo -- hack/demo.sh
 //
 // The exit status is the command's (130 when Ctrl-C ended it).
 package main

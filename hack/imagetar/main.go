@@ -7,7 +7,7 @@
 // control-plane images of the kind node image (hack/kind-node-image.sh).
 //
 //	CGO_ENABLED=0 go build -o bin/manager ./cmd/manager
-//	go run ./hack/imagetar --binary bin/manager --image localhost/labelgroup-operator:e2e --out bin/manager-image.tar
+//	go -C hack run ./imagetar --binary $PWD/bin/manager --image localhost/labelgroup-operator:e2e --out $PWD/bin/manager-image.tar
 //
 // The image holds the binary, at /<basename> or --path, which is also its
 // entrypoint, and --dir, a directory tree copied in as a second layer (shared
